@@ -1,0 +1,312 @@
+"""Digest text -> model.
+
+The format drifted over the archive's life, so parsing follows the structure of
+the whole family (a date header, ``###`` paper headings, metadata lines, bullet
+summaries) rather than any one file's quirks. Everything that cannot be read is
+reported as a :class:`Problem` with file and line; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from .errors import Problem, Severity
+from .model import Origin, Paper, Section
+
+DATE_HEADER = re.compile(r"^##\s*Daily\s+Papers\s*\((?P<date>[^)]*)\)\s*$", re.IGNORECASE)
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+UPPER_HEADING = re.compile(r"^#{1,2}(?!#)")
+PAPER_HEADING = re.compile(r"^###(?!#)\s*(?P<rest>.*)$")
+HEADING_LINK = re.compile(r"^\[(?P<title>.*)\]\((?P<url>[^\s()]*)(?P<close>\))?$")
+ARXIV_URL = re.compile(
+    r"(?:arxiv\.org/(?:abs|pdf)/|huggingface\.co/papers/)"
+    r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z.-]{0,30}/\d{7})(?:v\d+)?",
+    re.IGNORECASE,
+)
+IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<url>.*)\)$")
+VIDEO_TAG = re.compile(r"<video\b[^>]{0,500}?\bsrc\s*=\s*[\"']?(?P<url>[^\"'\s>]+)", re.IGNORECASE)
+WATCH_VIDEO = re.compile(r"^\[Watch Video\]\(?(?P<url>[^\s()]+)\)?$", re.IGNORECASE)
+VOTE = re.compile(r"^Votes?\s*:\s*(?P<value>.*)$", re.IGNORECASE)
+AUTHORS = re.compile(r"^Authors?\s*:\s*(?P<value>.*)$", re.IGNORECASE)
+BULLET = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>[-*+]|\d{1,3}[.)])[ \t]+(?P<body>.*)$")
+LABELLED = re.compile(r"^\*{2,3}(?P<label>[^*]{1,80}?)\*{2,3}\s*:\s*(?P<text>.*)$")
+HTTP_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Characters XML 1.0 cannot carry (C0 except tab/LF/CR, DEL, C1, the two non-characters).
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+# Relative thumbnails in the archive (``/avatars/…``) are paths on the site it was made from.
+SOURCE_SITE = "https://huggingface.co"
+ELISION_MARK = "+"
+MAX_VOTES = 10**9
+MAX_LITERAL = 200_000
+
+
+@dataclass
+class _Draft:
+    """A paper while its block is being read."""
+
+    origin: Origin
+    arxiv_id: str
+    title: str
+    thumbnail: str | None = None
+    video: str | None = None
+    votes: int | None = None
+    authors: tuple[str, ...] = ()
+    authors_elided: bool = False
+    sections: list[tuple[str | None, str, list[Section]]] = field(default_factory=list)
+
+    def freeze(self) -> Paper:
+        return Paper(
+            arxiv_id=self.arxiv_id,
+            title=self.title,
+            origin=self.origin,
+            thumbnail=self.thumbnail,
+            video=self.video,
+            votes=self.votes,
+            authors=self.authors,
+            authors_elided=self.authors_elided,
+            sections=tuple(
+                Section(label, text, tuple(kids)) for label, text, kids in self.sections
+            ),
+        )
+
+
+class _FileParser:
+    """Reads one file's lines; collects day sections and problems."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.days: dict[dt.date, list[Paper]] = {}
+        self.day_lines: dict[dt.date, int] = {}
+        self.date: dt.date | None = None
+        self.seen_header = False
+        self.draft: _Draft | None = None
+        self.orphans: list[int] = []
+
+    def report(self, line: int | None, severity: Severity, message: str) -> None:
+        self.problems.append(Problem(self.file, line, severity, message))
+
+    def run(self, text: str) -> None:
+        for number, raw in enumerate(LINE_BREAK.split(text), start=1):
+            line = XML_ILLEGAL.sub("", raw)
+            if line != raw:
+                self.report(number, "warning", "control characters removed")
+            self.feed(number, line)
+        self.finish_paper()
+        if not self.seen_header:
+            # Not a digest at all: one clear error says more than a warning a line.
+            self.problems = [Problem(self.file, 1, "error", _not_a_digest(len(self.orphans)))]
+        else:
+            for number in self.orphans:
+                self.report(number, "error", "paper heading outside a valid date section")
+
+    def feed(self, number: int, line: str) -> None:
+        stripped = line.strip()
+        if header := DATE_HEADER.match(stripped):
+            self.finish_paper()
+            self.start_day(number, header["date"].strip())
+        elif heading := PAPER_HEADING.match(stripped):
+            self.finish_paper()
+            self.start_paper(number, heading["rest"].strip())
+        elif UPPER_HEADING.match(stripped):
+            self.finish_paper()
+            self.report(number, "warning", f"unexpected heading ignored: {_clip(stripped)}")
+        elif self.draft is not None:
+            _read_paper_line(self, self.draft, number, line)
+        elif stripped:
+            self.report(number, "warning", f"text outside any paper ignored: {_clip(stripped)}")
+
+    def start_day(self, number: int, value: str) -> None:
+        self.seen_header = True
+        self.date = _parse_date(value)
+        if self.date is None:
+            self.report(number, "error", f"invalid date {value!r} (expected YYYY-MM-DD)")
+            return
+        self.days.setdefault(self.date, [])
+        self.day_lines.setdefault(self.date, number)
+
+    def start_paper(self, number: int, rest: str) -> None:
+        if self.date is None:
+            self.orphans.append(number)
+            return
+        title, url, problem = _split_heading(rest)
+        arxiv_id = _arxiv_id(url) if url else None
+        if arxiv_id is None:
+            what = f"link is not an arXiv paper: {_clip(url)}" if url else "has no arXiv link"
+            self.report(number, "error", f"paper heading {what}")
+            return
+        if problem:
+            self.report(number, "warning", problem)
+        if not title:
+            self.report(number, "warning", "paper heading has an empty title; using the arXiv id")
+        origin = Origin(self.file, number)
+        self.draft = _Draft(origin=origin, arxiv_id=arxiv_id, title=title or arxiv_id)
+
+    def finish_paper(self) -> None:
+        if self.draft is not None and self.date is not None:
+            self.days[self.date].append(self.draft.freeze())
+        self.draft = None
+
+
+def _not_a_digest(headings: int) -> str:
+    lost = f" ({headings} paper headings not read)" if headings else ""
+    return f"not a digest: no '## Daily Papers (YYYY-MM-DD)' header{lost}"
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _parse_date(value: str) -> dt.date | None:
+    if not ISO_DATE.match(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _split_heading(rest: str) -> tuple[str, str | None, str | None]:
+    """Split ``[title](url)`` into title and url; a bare heading is all title."""
+    link = HEADING_LINK.match(rest)
+    if link is None:
+        found = ARXIV_URL.search(rest)
+        return rest, (found.group(0) if found else None), None
+    problem = None if link["close"] else "paper link has no closing parenthesis"
+    return link["title"].strip(), link["url"], problem
+
+
+def _arxiv_id(url: str) -> str | None:
+    found = ARXIV_URL.search(url)
+    return found["id"] if found else None
+
+
+def _read_paper_line(parser: _FileParser, draft: _Draft, number: int, line: str) -> None:
+    stripped = line.strip()
+    if not stripped:
+        return
+    if image := IMAGE.match(stripped):
+        _set_thumbnail(parser, draft, number, image["url"])
+    elif watch := WATCH_VIDEO.match(stripped):
+        _set_video(parser, draft, number, watch["url"])
+    elif video := VIDEO_TAG.search(stripped):
+        _set_video(parser, draft, number, video["url"])
+    elif (vote := VOTE.match(stripped)) and not draft.sections:
+        draft.votes = _parse_votes(parser, number, vote["value"].strip())
+    elif (authors := AUTHORS.match(stripped)) and not draft.sections:
+        draft.authors, draft.authors_elided = _parse_authors(parser, number, authors["value"])
+    else:
+        _add_summary_line(draft, line)
+
+
+def _absolute(url: str) -> str | None:
+    if url.startswith("/") and not url.startswith("//"):
+        url = SOURCE_SITE + url
+    return url if HTTP_URL.match(url) else None
+
+
+def _set_thumbnail(parser: _FileParser, draft: _Draft, number: int, url: str) -> None:
+    absolute = _absolute(url)
+    if absolute is None:
+        parser.report(number, "warning", f"image ignored: not an http(s) URL: {_clip(url)}")
+    elif draft.thumbnail is None:
+        draft.thumbnail = absolute
+    elif draft.thumbnail != absolute:
+        parser.report(number, "warning", f"second image ignored: {_clip(url)}")
+
+
+def _set_video(parser: _FileParser, draft: _Draft, number: int, url: str) -> None:
+    absolute = _absolute(url)
+    if absolute is None:
+        parser.report(number, "warning", f"video ignored: not an http(s) URL: {_clip(url)}")
+    elif draft.video is None:
+        draft.video = absolute
+
+
+def _parse_votes(parser: _FileParser, number: int, value: str) -> int | None:
+    if value in ("", "-"):
+        return None
+    if value.isascii() and value.isdigit() and int(value) <= MAX_VOTES:
+        return int(value)
+    parser.report(number, "warning", f"vote count {_clip(value)!r} is not a count; treated as none")
+    return None
+
+
+def _parse_authors(parser: _FileParser, number: int, value: str) -> tuple[tuple[str, ...], bool]:
+    value = value.strip()
+    names: list[str]
+    if value.startswith("["):
+        literal = _literal(value)
+        if isinstance(literal, list) and all(isinstance(n, str) for n in literal):
+            names = literal
+        else:
+            parser.report(number, "warning", "author list is not a valid list; read as text")
+            names = value.strip("[]").replace("'", "").split(",")
+    else:
+        names = value.split(",")
+    names = [n.strip() for n in names]
+    kept = tuple(n for n in names if n and n != ELISION_MARK)
+    return kept, ELISION_MARK in names
+
+
+def _literal(text: str) -> object:
+    """A Python literal from the archive, or None; never evaluates code."""
+    if len(text) > MAX_LITERAL:
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def _add_summary_line(draft: _Draft, line: str) -> None:
+    bullet = BULLET.match(line)
+    top_level = bullet is not None and not bullet["indent"] and not bullet["mark"][0].isdigit()
+    body = bullet["body"].strip() if bullet else line.strip()
+    label, text, children = _section_parts(body)
+    if top_level or not draft.sections:
+        draft.sections.append((label, text, list(children)))
+    else:
+        draft.sections[-1][2].append(Section(label, text, children))
+
+
+def _section_parts(body: str) -> tuple[str | None, str, tuple[Section, ...]]:
+    labelled = LABELLED.match(body)
+    label, text = (
+        (labelled["label"].strip(), labelled["text"].strip()) if labelled else (None, body)
+    )
+    if text[:1] in ("[", "{") and text[-1:] in ("]", "}"):
+        literal = _literal(text)
+        if isinstance(literal, (list, dict)):
+            try:
+                return label, *_from_literal(literal)
+            except RecursionError:
+                pass
+    return label, text, ()
+
+
+def _from_literal(value: object) -> tuple[str, tuple[Section, ...]]:
+    """Nested dicts and lists from the archive's literals, as text and sub-sections."""
+    if isinstance(value, dict):
+        return "", tuple(Section(str(k), *_from_literal(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        children: list[Section] = []
+        for item in value:
+            if isinstance(item, dict):
+                children.extend(_from_literal(item)[1])
+            else:
+                children.append(Section(None, *_from_literal(item)))
+        return "", tuple(children)
+    return XML_ILLEGAL.sub("", str(value)), ()
+
+
+def parse_text(text: str, file: str) -> tuple[dict[dt.date, list[Paper]], list[Problem]]:
+    """Parse one file's text into its days (papers in source order) and its problems."""
+    parser = _FileParser(file)
+    parser.run(text)
+    return parser.days, parser.problems

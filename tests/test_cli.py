@@ -1,0 +1,94 @@
+"""The command line as a user meets it: exit codes, exact lines, no tracebacks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import CORPUS, SEEDS
+
+from newsletter import __version__
+from newsletter.cli import cli
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), prog_name="newsletter")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_check_seeds_is_clean(chdir_tmp: Path) -> None:
+    code, out, _ = run("check", str(SEEDS))
+    assert code == 0
+    assert out == "checked 5 files: 84 papers, 0 errors, 0 warnings\n"
+
+
+def test_check_default_folder_is_seeds(chdir_tmp: Path) -> None:
+    shutil.copytree(SEEDS, chdir_tmp / "seeds")
+    code, out, _ = run("check")
+    assert (code, out.splitlines()[-1]) == (0, "checked 5 files: 84 papers, 0 errors, 0 warnings")
+
+
+def test_check_warnings_and_strict(chdir_tmp: Path) -> None:
+    code, out, _ = run("check", str(CORPUS))
+    assert code == 0
+    assert out.splitlines() == [
+        f"{CORPUS}/2024-07-19.md:182: warning: control characters removed",
+        "checked 9 files: 193 papers, 0 errors, 1 warnings",
+    ]
+    code, out, _ = run("check", "--strict", str(CORPUS))
+    assert code == 1
+
+
+def test_check_errors_exit_1(chdir_tmp: Path) -> None:
+    (chdir_tmp / "day").mkdir()
+    (chdir_tmp / "day" / "a.md").write_text("no header here\n")
+    code, out, _ = run("check", "day")
+    assert code == 1
+    assert out.splitlines() == [
+        "day/a.md:1: error: not a digest: no '## Daily Papers (YYYY-MM-DD)' header",
+        "checked 1 files: 0 papers, 1 errors, 0 warnings",
+    ]
+
+
+def test_missing_folder_is_a_clear_error(chdir_tmp: Path) -> None:
+    code, _, err = run("check", "nowhere")
+    assert (code, err) == (1, "Error: nowhere: no such folder\n")
+    code, _, err = run("build", "--seeds", "nowhere")
+    assert (code, err) == (1, "Error: nowhere: no such folder\n")
+
+
+def test_config_error_from_build(chdir_tmp: Path) -> None:
+    (chdir_tmp / "newsletter.toml").write_text("feed_days = -1\n")
+    code, _, err = run("build", "--seeds", str(SEEDS))
+    assert (code, err) == (1, "Error: newsletter.toml:1: feed_days must be at least 1, not -1\n")
+
+
+def test_build_last_line_says_what_it_did(chdir_tmp: Path) -> None:
+    code, out, err = run("build", "--seeds", str(SEEDS), "--out", "site")
+    assert code == 0 and err == ""
+    assert out.splitlines()[-1].startswith("built 5 days from 5 files: 84 papers, 0 errors")
+    assert (chdir_tmp / "site").is_dir()
+
+
+def test_version() -> None:
+    code, out, _ = run("--version")
+    assert (code, out) == (0, f"newsletter, version {__version__}\n")
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["build"]])
+def test_help_describes_every_option(command: list[str]) -> None:
+    code, out, _ = run(*command, "--help")
+    assert code == 0 and "Usage:" in out
+    options = [line for line in out.splitlines() if line.strip().startswith("--")]
+    for line in options:
+        assert len(line.split("  ")) > 1 or line.strip().endswith("]"), line
+
+
+def test_readme_usage_matches_help() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("## Usage", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    _, out, _ = run("--help")
+    assert block == out
