@@ -7,7 +7,9 @@ from pathlib import Path
 
 from .archive import Archive, read_archive
 from .config import Config
+from .editions import make_editions
 from .errors import InputError
+from .feeds import render_feeds
 from .write import WriteStats, write_tree
 
 
@@ -19,7 +21,8 @@ class BuildResult:
 
 def render(archive: Archive, config: Config) -> dict[str, bytes]:
     """Every output file of the archive, by path relative to ``out/``."""
-    return {}
+    editions = make_editions(archive.digests)
+    return render_feeds(editions, config)
 
 
 def build(config: Config, *, seeds: str, out: str, strict: bool = False) -> BuildResult:

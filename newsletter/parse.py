@@ -35,8 +35,9 @@ BULLET = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>[-*+]|\d{1,3}[.)])[ \t]+(?P<bo
 LABELLED = re.compile(r"^\*{2,3}(?P<label>[^*]{1,80}?)\*{2,3}\s*:\s*(?P<text>.*)$")
 HTTP_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# Characters XML 1.0 cannot carry (C0 except tab/LF/CR, DEL, C1, the two non-characters).
-XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# Characters XML 1.0 cannot carry (C0 except tab/LF/CR, the two non-characters), and those
+# feed validators reject as mis-decoded text (DEL, C1 controls, the replacement character).
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ufffe\uffff]")
 
 # Relative thumbnails in the archive (``/avatars/…``) are paths on the site it was made from.
 SOURCE_SITE = "https://huggingface.co"

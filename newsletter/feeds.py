@@ -1,0 +1,217 @@
+"""Atom and RSS (feedgen) and JSON Feed, one entry a paper and one entry a day.
+
+Items are first described format-neutrally (:class:`FeedItem`), then written
+three ways. feedgen stamps ``now()`` into anything left unset, so every date is
+set from the archive; links are added in the order feedgen needs to keep their
+roles (the RSS channel link is the last one added).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from . import __version__
+from .config import Config
+from .editions import Day, Editions, Entry, at_least
+from .jsonfeed import json_feed
+from .model import Paper
+from .render import korean_date, render
+
+FORMATS = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
+STYLESHEET = "feed.xsl"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+SUMMARY_LENGTH = 300
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+}
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    id: str
+    title: str
+    link: str
+    published: dt.datetime
+    updated: dt.datetime
+    content_html: str
+    summary: str
+    authors: tuple[str, ...] = ()
+    image: str | None = None
+    enclosure: tuple[str, str] | None = None  # URL and media type
+
+
+def enclosure_of(*urls: str | None) -> tuple[str, str] | None:
+    """The first URL whose media type we know, with that type."""
+    for url in urls:
+        kind = media_type(url) if url else None
+        if url and kind:
+            return url, kind
+    return None
+
+
+@dataclass(frozen=True)
+class Feed:
+    name: str
+    title: str
+    subtitle: str
+    updated: dt.datetime
+    items: tuple[FeedItem, ...]
+
+
+def stamp(date: dt.date, config: Config) -> dt.datetime:
+    """A day of the archive as an instant: its midnight in the configured time zone."""
+    return dt.datetime.combine(date, dt.time(), tzinfo=config.zone)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
+
+
+def paper_summary(paper: Paper) -> str:
+    for section in paper.sections:
+        text = section.text or " ".join(child.text for child in section.children)
+        if text:
+            return _clip(text)
+    return paper.title
+
+
+def paper_item(entry: Entry, config: Config) -> FeedItem:
+    paper = entry.paper
+    return FeedItem(
+        id=paper.abs_url,
+        title=paper.title,
+        link=paper.abs_url,
+        published=stamp(entry.published, config),
+        updated=stamp(entry.updated, config),
+        content_html=render("feed_paper.html", paper=paper),
+        summary=paper_summary(paper),
+        authors=paper.authors,
+        image=paper.thumbnail,
+        enclosure=enclosure_of(paper.thumbnail, paper.video),
+    )
+
+
+def day_item(day: Day, config: Config) -> FeedItem:
+    papers = at_least(day.papers, min_votes=config.min_votes)
+    page = config.url(f"days/{day.key}.html")
+    titles = ", ".join(p.title for p in papers[:3])
+    return FeedItem(
+        id=page,
+        title=f"{korean_date(day.date)} 논문 {len(papers)}편",
+        link=page,
+        published=stamp(day.date, config),
+        updated=stamp(day.date, config),
+        content_html=render("feed_day.html", day=day, papers=papers, page_url=page),
+        summary=_clip(f"논문 {len(papers)}편: {titles}"),
+        image=next((p.thumbnail for p in papers if p.thumbnail), None),
+    )
+
+
+def make_feeds(editions: Editions, config: Config) -> tuple[Feed, ...]:
+    window = editions.window(config.feed_days)
+    entries = editions.entries_since(window[-1].date)
+    shown = set(at_least((e.paper for e in entries), min_votes=config.min_votes))
+    papers = tuple(paper_item(e, config) for e in entries if e.paper in shown)
+    days = tuple(day_item(day, config) for day in window)
+    return (
+        _feed("papers", f"{config.title} — 논문별", papers, window, config),
+        _feed("daily", f"{config.title} — 일간", days, window, config),
+    )
+
+
+def _feed(
+    name: str, title: str, items: tuple[FeedItem, ...], window: tuple[Day, ...], config: Config
+) -> Feed:
+    """The feed's date is its newest item's, never the clock's (if empty, its newest day's)."""
+    updated = max((item.updated for item in items), default=stamp(window[0].date, config))
+    return Feed(name, title, config.description, updated, items)
+
+
+def media_type(url: str) -> str | None:
+    """From the URL's extension, by our own table: the system's differs between machines."""
+    path = url.split("?", 1)[0].lower()
+    return next((kind for ext, kind in MEDIA_TYPES.items() if path.endswith(ext)), None)
+
+
+def _generator(feed: Feed, config: Config, kind: str) -> FeedGenerator:
+    generator = FeedGenerator()
+    generator.load_extension("media", atom=True, rss=True)
+    generator.load_extension("dc", atom=False, rss=True)
+    generator.id(config.url(f"feeds/{feed.name}.atom"))
+    generator.title(feed.title)
+    generator.subtitle(feed.subtitle)
+    generator.language("ko")
+    generator.author({"name": config.author})
+    generator.link(href=config.url(f"feeds/{feed.name}.{kind}"), rel="self", type=FORMATS[kind])
+    generator.link(href=config.site_url, rel="alternate", type="text/html")
+    generator.generator("newsletter", version=__version__)
+    generator.updated(feed.updated)
+    generator.lastBuildDate(feed.updated)
+    for item in feed.items:
+        _add_entry(generator, item)
+    return generator
+
+
+def _add_entry(generator: FeedGenerator, item: FeedItem) -> None:
+    entry = generator.add_entry(order="append")
+    entry.id(item.id)
+    entry.guid(item.id, permalink=True)
+    entry.title(item.title)
+    if item.enclosure:
+        url, kind = item.enclosure
+        entry.link(href=url, rel="enclosure", type=kind)
+    entry.link(href=item.link, rel="alternate", type="text/html")
+    entry.published(item.published)
+    entry.updated(item.updated)
+    entry.content(item.content_html, type="html")
+    entry.summary(item.summary)
+    for name in item.authors:
+        entry.author({"name": name})
+        entry.dc.dc_creator(name)
+    if item.image:
+        entry.media.thumbnail({"url": item.image}, group=None)
+
+
+def _atom(generator: FeedGenerator, items: tuple[FeedItem, ...]) -> bytes:
+    """feedgen 1.0 writes entry links without their rel and type; write them ourselves."""
+    root = etree.fromstring(generator.atom_str(), etree.XMLParser(remove_blank_text=True))
+    for element, item in zip(root.iterfind(f"{{{ATOM_NS}}}entry"), items, strict=True):
+        for link in element.findall(f"{{{ATOM_NS}}}link"):
+            element.remove(link)
+        etree.SubElement(
+            element, f"{{{ATOM_NS}}}link", href=item.link, rel="alternate", type="text/html"
+        )
+        if item.enclosure:
+            url, kind = item.enclosure
+            etree.SubElement(element, f"{{{ATOM_NS}}}link", href=url, rel="enclosure", type=kind)
+    return bytes(etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8"))
+
+
+def with_stylesheet(xml: bytes) -> bytes:
+    """Let a browser that opens the feed show a readable page."""
+    declaration, rest = xml.split(b"\n", 1)
+    instruction = f'<?xml-stylesheet type="text/xsl" href="{STYLESHEET}"?>'.encode()
+    return declaration + b"\n" + instruction + b"\n" + rest
+
+
+def render_feeds(editions: Editions, config: Config) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for feed in make_feeds(editions, config):
+        atom = _atom(_generator(feed, config, "atom"), feed.items)
+        rss = _generator(feed, config, "rss").rss_str(pretty=True)
+        files[f"feeds/{feed.name}.atom"] = with_stylesheet(atom)
+        files[f"feeds/{feed.name}.rss"] = with_stylesheet(rss)
+        files[f"feeds/{feed.name}.json"] = json_feed(feed, config)
+    files[f"feeds/{STYLESHEET}"] = render(STYLESHEET, config=config).encode()
+    return files
