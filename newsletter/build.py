@@ -10,6 +10,7 @@ from .config import Config
 from .editions import make_editions
 from .errors import InputError
 from .feeds import render_feeds
+from .mail import render_mail
 from .write import WriteStats, write_tree
 
 
@@ -17,12 +18,16 @@ from .write import WriteStats, write_tree
 class BuildResult:
     archive: Archive
     stats: WriteStats
+    notes: tuple[str, ...]
 
 
-def render(archive: Archive, config: Config) -> dict[str, bytes]:
-    """Every output file of the archive, by path relative to ``out/``."""
+def render(archive: Archive, config: Config) -> tuple[dict[str, bytes], tuple[str, ...]]:
+    """Every output file of the archive by path relative to ``out/``, and notes for the user."""
     editions = make_editions(archive.digests)
-    return render_feeds(editions, config)
+    files = render_feeds(editions, config)
+    mail = render_mail(editions, config)
+    files.update(mail.files)
+    return files, mail.notes
 
 
 def build(config: Config, *, seeds: str, out: str, strict: bool = False) -> BuildResult:
@@ -32,5 +37,6 @@ def build(config: Config, *, seeds: str, out: str, strict: bool = False) -> Buil
         raise InputError(f"{errors} errors, {warnings} warnings with --strict; nothing written")
     if not archive.digests:
         raise InputError("no digest to build", file=seeds)
-    stats = write_tree(Path(out), render(archive, config))
-    return BuildResult(archive, stats)
+    files, notes = render(archive, config)
+    stats = write_tree(Path(out), files)
+    return BuildResult(archive, stats, notes)

@@ -119,6 +119,8 @@ def build_command(
     result = build(config, seeds=seeds, out=out, strict=strict)
     for problem in result.archive.problems:
         click.echo(str(problem), err=True)
+    for note in result.notes:
+        click.echo(note)
     stats = result.stats
     click.echo(
         f"built {len(result.archive.digests)} days from {summary(result.archive)}; "

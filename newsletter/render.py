@@ -36,7 +36,7 @@ def votes_label(paper: Paper) -> str:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("newsletter.templates", "."),
-        autoescape=True,
+        autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -48,3 +48,11 @@ def environment() -> jinja2.Environment:
 
 def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
+
+
+@cache
+def source(name: str) -> str:
+    """A shipped file as text, unrendered (the email stylesheet)."""
+    env = environment()
+    assert env.loader is not None
+    return env.loader.get_source(env, name)[0]

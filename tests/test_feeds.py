@@ -86,7 +86,7 @@ def test_paper_entry_content(seeds_out: Path) -> None:
     for text in (
         "What's New",
         "Performance Highlights",
-        "<strong>natural-language</strong>",
+        ">natural-language</strong>",
         "https://huggingface.co/papers/2406.11931",
         "https://arxiv.org/pdf/2406.11931",
         'alt="DeepSeek-Coder-V2: Breaking',

@@ -1,0 +1,221 @@
+"""One email per edition: HTML with inlined CSS, a plain-text part, and a ready-to-send .eml."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from email import policy
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+from .config import Config
+from .editions import Day, Editions, Week, at_least
+from .inline import InlineFunction, Inliner
+from .model import Origin, Paper, Section
+from .render import korean_date, render, source
+
+# Gmail clips a message whose HTML passes about 102 KB; stay clear of it.
+HTML_BUDGET = 100_000
+
+
+@dataclass(frozen=True)
+class Mail:
+    """What one email says; ``full`` papers in full, ``listed`` as one line each."""
+
+    key: str
+    subject: str
+    heading: str
+    date: dt.date
+    page_url: str
+    papers: tuple[Paper, ...]
+    full: tuple[Paper, ...] = ()
+    listed: tuple[Paper, ...] = ()
+    unlisted: int = 0  # papers not even listed (only on the web page)
+    days: Mapping[str, dt.date] = field(default_factory=dict)  # weekly: the day each appeared
+
+    @property
+    def preheader(self) -> str:
+        titles = " · ".join(p.title for p in self.papers[:3])
+        return f"논문 {len(self.papers)}편 · {titles}"
+
+    @property
+    def shortened(self) -> bool:
+        return len(self.full) < len(self.papers)
+
+    def showing(self, full: int, listed: int) -> Mail:
+        papers = self.papers
+        listed_papers = papers[full : full + listed]
+        return replace(
+            self,
+            full=papers[:full],
+            listed=listed_papers,
+            unlisted=len(papers) - full - len(listed_papers),
+        )
+
+
+def day_mail(day: Day, config: Config) -> Mail:
+    papers = at_least(day.papers, min_votes=config.min_votes)
+    heading = korean_date(day.date)
+    return Mail(
+        key=day.key,
+        subject=f"[{config.title}] {heading} 논문 {len(papers)}편",
+        heading=heading,
+        date=day.date,
+        page_url=config.url(f"days/{day.key}.html"),
+        papers=papers,
+    )
+
+
+def week_mail(week: Week, config: Config) -> Mail:
+    shown = at_least((w.paper for w in week.papers), min_votes=config.min_votes)
+    days = {w.paper.arxiv_id: w.date for w in week.papers}
+    first, last = week.first, week.last
+    heading = f"{week.year}년 {week.number}주 ({first.month}/{first.day}~{last.month}/{last.day})"
+    return Mail(
+        key=week.key,
+        subject=f"[{config.title}] {heading} 주간 논문 {len(shown)}편",
+        heading=heading,
+        date=week.days[-1].date,
+        page_url=config.url(f"weeks/{week.key}.html"),
+        papers=shown,
+        days=days,
+    )
+
+
+def _html(mail: Mail, config: Config, inline: InlineFunction) -> str:
+    return inline(render("email.html", mail=mail, config=config, css=source("email.css")))
+
+
+def fit(mail: Mail, config: Config, inline: InlineFunction, full: int) -> tuple[Mail, str]:
+    """The most papers in full (at most ``full``), then the most listed, under the budget."""
+    full, listed = min(full, len(mail.papers)), len(mail.papers)
+    while True:
+        shown = mail.showing(full, listed - full)
+        html = _html(shown, config, inline)
+        size = len(html.encode())
+        if size < HTML_BUDGET or (full == 0 and listed == 0):
+            return shown, html
+        # Shrink in proportion to the overshoot, by at least one paper.
+        if full > 0:
+            full = min(full - 1, int(full * HTML_BUDGET / size))
+            full = max(full, 0)
+        else:
+            listed = max(0, min(listed - 1, int(listed * HTML_BUDGET / size)))
+        listed = max(listed, full)
+
+
+def _address(value: str) -> Address:
+    name, addr = parseaddr(value)
+    user, _, domain = addr.partition("@")
+    return Address(display_name=name, username=user, domain=domain)
+
+
+def _set_encoded(message: EmailMessage, name: str, text: str, suffix: str = "") -> None:
+    """Set a header whose text may need RFC 2047 encoding, keeping every space.
+
+    The email package's own folding can put a space between two encoded words,
+    where decoders drop it ("4월 11일" comes back as "4월11일"); Header keeps
+    each space inside an encoded word.
+    """
+    encoded = (
+        Header(text, "utf-8", header_name=name).encode(linesep="\r\n")
+        if not text.isascii()
+        else text
+    )
+    message.set_raw(name, f"{encoded} {suffix}".rstrip())
+
+
+def eml(mail: Mail, config: Config, html: str, text: str) -> bytes:
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = _address(config.email_from)
+    message["To"] = _address(config.recipient)
+    if config.reply_to:
+        message["Reply-To"] = _address(config.reply_to)
+    _set_encoded(message, "Subject", mail.subject)
+    midnight = dt.datetime.combine(mail.date, dt.time(), tzinfo=config.zone)
+    message["Date"] = format_datetime(midnight)
+    message["Message-ID"] = f"<{mail.key}.newsletter@{config.domain}>"
+    _set_encoded(message, "List-Id", config.title, f"<newsletter.{config.domain}>")
+    if config.list_unsubscribe:
+        message["List-Unsubscribe"] = f"<{config.list_unsubscribe}>"
+        if config.list_unsubscribe.startswith("https://"):
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    # A fixed boundary keeps the file byte-identical between builds; "_" never occurs in base64.
+    message.set_boundary(f"=_newsletter_{mail.key}_=")
+    return message.as_bytes()
+
+
+@dataclass(frozen=True)
+class MailFiles:
+    files: dict[str, bytes]
+    notes: tuple[str, ...]
+
+
+def specimen_inliner(config: Config) -> Inliner:
+    """An Inliner learned from an email that shows every element the templates can write."""
+    section = Section("What's New", "text", (Section("code", "nested"), Section(None, "plain")))
+    paper = Paper(
+        arxiv_id="0000.00000",
+        title="Specimen",
+        origin=Origin("specimen", 1),
+        thumbnail="https://example.org/t.png",
+        video="https://example.org/v.mp4",
+        votes=1,
+        authors=("A",),
+        sections=(section, Section(None, "bullet")),
+    )
+    mail = Mail(
+        key="specimen",
+        subject="s",
+        heading="h",
+        date=dt.date(2000, 1, 3),
+        page_url="https://example.org/",
+        papers=(paper, paper),
+        days={paper.arxiv_id: dt.date(2000, 1, 3)},
+    )
+    full_config = replace(
+        config, list_unsubscribe=config.list_unsubscribe or "https://example.org/u"
+    )
+    return Inliner(
+        render("email.html", mail=mail.showing(1, 1), config=full_config, css=source("email.css"))
+    )
+
+
+def compose(mail: Mail, config: Config, inline: InlineFunction) -> tuple[Mail, dict[str, bytes]]:
+    shown, html = fit(mail, config, inline, config.email_full_papers)
+    text = render("email.txt", mail=shown, config=config)
+    return shown, {
+        f"email/{mail.key}.html": html.encode(),
+        f"email/{mail.key}.txt": text.encode(),
+        f"email/{mail.key}.eml": eml(shown, config, html, text),
+    }
+
+
+def shortened_note(mail: Mail, shown: Mail, config: Config) -> str:
+    by_size = len(shown.full) < min(config.email_full_papers, len(mail.papers))
+    reason = " to stay under the size limit" if by_size else ""
+    return (
+        f"email {mail.key}: {len(shown.full)} of {len(mail.papers)} papers in full{reason}, "
+        "the rest listed with a link to the web page"
+    )
+
+
+def render_mail(
+    editions: Editions, config: Config, inline: InlineFunction | None = None
+) -> MailFiles:
+    inline = inline or specimen_inliner(config)
+    files: dict[str, bytes] = {}
+    notes: list[str] = []
+    mails = [day_mail(d, config) for d in editions.days]
+    for mail in mails:
+        shown, written = compose(mail, config, inline)
+        files.update(written)
+        if shown.shortened:
+            notes.append(shortened_note(mail, shown, config))
+    files["email/latest.eml"] = files[f"email/{editions.days[-1].key}.eml"]
+    return MailFiles(files, tuple(notes))
