@@ -11,6 +11,7 @@ from .editions import make_editions
 from .errors import InputError
 from .feeds import render_feeds
 from .mail import render_mail
+from .site import render_site
 from .write import WriteStats, write_tree
 
 
@@ -25,6 +26,7 @@ def render(archive: Archive, config: Config) -> tuple[dict[str, bytes], tuple[st
     """Every output file of the archive by path relative to ``out/``, and notes for the user."""
     editions = make_editions(archive.digests)
     files = render_feeds(editions, config)
+    files.update(render_site(editions, config))
     mail = render_mail(editions, config)
     files.update(mail.files)
     return files, mail.notes

@@ -74,6 +74,11 @@ class Week:
         return f"{self.year}-W{self.number:02d}"
 
     @property
+    def heading(self) -> str:
+        first, last = self.first, self.last
+        return f"{self.year}년 {self.number}주 ({first.month}/{first.day}~{last.month}/{last.day})"
+
+    @property
     def first(self) -> dt.date:
         return dt.date.fromisocalendar(self.year, self.number, 1)
 
@@ -103,6 +108,16 @@ class Editions:
 
     def entries_since(self, start: dt.date) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries if e.updated >= start)
+
+    def complete_weeks_since(self, start: dt.date) -> tuple[Week, ...]:
+        """Weeks that can no longer change (a later day exists, or their Sunday does), newest
+        first, that end on or after ``start``."""
+        newest = self.days[-1].date
+        return tuple(
+            week
+            for week in reversed(self.weeks)
+            if (week.last < newest or week.days[-1].date == week.last) and week.last >= start
+        )
 
 
 def make_entries(digests: Sequence[Digest]) -> tuple[Entry, ...]:

@@ -16,7 +16,7 @@ from lxml import etree
 
 from . import __version__
 from .config import Config
-from .editions import Day, Editions, Entry, at_least
+from .editions import Day, Editions, Entry, Week, at_least
 from .jsonfeed import json_feed
 from .model import Paper
 from .render import korean_date, render
@@ -118,15 +118,39 @@ def day_item(day: Day, config: Config) -> FeedItem:
     )
 
 
+def week_item(week: Week, config: Config) -> FeedItem:
+    page = config.url(f"weeks/{week.key}.html")
+    shown = set(at_least((w.paper for w in week.papers), min_votes=config.min_votes))
+    items = [w for w in week.papers if w.paper in shown]
+    top, rest = items[: config.week_top], items[config.week_top :]
+    titles = ", ".join(w.paper.title for w in top[:3])
+    return FeedItem(
+        id=page,
+        title=f"{week.heading} 주간 논문 {len(items)}편",
+        link=page,
+        published=stamp(week.days[-1].date, config),
+        updated=stamp(week.days[-1].date, config),
+        content_html=render(
+            "feed_week.html", week=week, heading=week.heading, top=top, rest=rest, page_url=page
+        ),
+        summary=_clip(f"논문 {len(items)}편: {titles}"),
+        image=next((w.paper.thumbnail for w in top if w.paper.thumbnail), None),
+    )
+
+
 def make_feeds(editions: Editions, config: Config) -> tuple[Feed, ...]:
     window = editions.window(config.feed_days)
     entries = editions.entries_since(window[-1].date)
     shown = set(at_least((e.paper for e in entries), min_votes=config.min_votes))
     papers = tuple(paper_item(e, config) for e in entries if e.paper in shown)
     days = tuple(day_item(day, config) for day in window)
+    weeks = tuple(
+        week_item(week, config) for week in editions.complete_weeks_since(window[-1].date)
+    )
     return (
         _feed("papers", f"{config.title} — 논문별", papers, window, config),
         _feed("daily", f"{config.title} — 일간", days, window, config),
+        _feed("weekly", f"{config.title} — 주간", weeks, window, config),
     )
 
 

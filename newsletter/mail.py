@@ -72,8 +72,7 @@ def day_mail(day: Day, config: Config) -> Mail:
 def week_mail(week: Week, config: Config) -> Mail:
     shown = at_least((w.paper for w in week.papers), min_votes=config.min_votes)
     days = {w.paper.arxiv_id: w.date for w in week.papers}
-    first, last = week.first, week.last
-    heading = f"{week.year}년 {week.number}주 ({first.month}/{first.day}~{last.month}/{last.day})"
+    heading = week.heading
     return Mail(
         key=week.key,
         subject=f"[{config.title}] {heading} 주간 논문 {len(shown)}편",
@@ -186,8 +185,10 @@ def specimen_inliner(config: Config) -> Inliner:
     )
 
 
-def compose(mail: Mail, config: Config, inline: InlineFunction) -> tuple[Mail, dict[str, bytes]]:
-    shown, html = fit(mail, config, inline, config.email_full_papers)
+def compose(
+    mail: Mail, config: Config, inline: InlineFunction, full: int
+) -> tuple[Mail, dict[str, bytes]]:
+    shown, html = fit(mail, config, inline, full)
     text = render("email.txt", mail=shown, config=config)
     return shown, {
         f"email/{mail.key}.html": html.encode(),
@@ -196,8 +197,8 @@ def compose(mail: Mail, config: Config, inline: InlineFunction) -> tuple[Mail, d
     }
 
 
-def shortened_note(mail: Mail, shown: Mail, config: Config) -> str:
-    by_size = len(shown.full) < min(config.email_full_papers, len(mail.papers))
+def shortened_note(mail: Mail, shown: Mail, full: int) -> str:
+    by_size = len(shown.full) < min(full, len(mail.papers))
     reason = " to stay under the size limit" if by_size else ""
     return (
         f"email {mail.key}: {len(shown.full)} of {len(mail.papers)} papers in full{reason}, "
@@ -211,11 +212,12 @@ def render_mail(
     inline = inline or specimen_inliner(config)
     files: dict[str, bytes] = {}
     notes: list[str] = []
-    mails = [day_mail(d, config) for d in editions.days]
-    for mail in mails:
-        shown, written = compose(mail, config, inline)
+    mails = [(day_mail(d, config), config.email_full_papers) for d in editions.days]
+    mails += [(week_mail(w, config), config.week_top) for w in editions.weeks]
+    for mail, full in mails:
+        shown, written = compose(mail, config, inline, full)
         files.update(written)
         if shown.shortened:
-            notes.append(shortened_note(mail, shown, config))
+            notes.append(shortened_note(mail, shown, full))
     files["email/latest.eml"] = files[f"email/{editions.days[-1].key}.eml"]
     return MailFiles(files, tuple(notes))

@@ -47,7 +47,19 @@ SAFE_ELEMENTS = {
     "code",
     "blockquote",
 }
-SAFE_ATTRIBUTES = {"href", "src", "alt", "title", "class", "width", "height", "lang", "dir", "rel"}
+SAFE_ATTRIBUTES = {
+    "href",
+    "src",
+    "alt",
+    "title",
+    "class",
+    "width",
+    "height",
+    "lang",
+    "dir",
+    "rel",
+    "start",
+}
 BAD_CHARACTERS = re.compile("[\x80-\x9f\ufffd]")
 ABSOLUTE = re.compile(r"^https?://", re.IGNORECASE)
 

@@ -12,7 +12,7 @@ from conftest import CORPUS, SITE, build_into
 from feedcheck import check_atom, check_rss
 from lxml import etree
 
-FEEDS = ("papers", "daily")
+FEEDS = ("papers", "daily", "weekly")
 
 
 def entries(out: Path, name: str) -> list[feedparser.FeedParserDict]:
