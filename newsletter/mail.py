@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,8 @@ from .render import korean_date, render, source
 
 # Gmail clips a message whose HTML passes about 102 KB; stay clear of it.
 HTML_BUDGET = 100_000
+BASE64_LINE = 76
+CRLF = b"\r\n"
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ def _set_encoded(message: EmailMessage, name: str, text: str, suffix: str = "") 
     message.set_raw(name, f"{encoded} {suffix}".rstrip())
 
 
-def eml(mail: Mail, config: Config, html: str, text: str) -> bytes:
+def _headers(mail: Mail, config: Config, boundary: str) -> bytes:
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = _address(config.email_from)
     message["To"] = _address(config.recipient)
@@ -142,11 +145,37 @@ def eml(mail: Mail, config: Config, html: str, text: str) -> bytes:
         message["List-Unsubscribe"] = f"<{config.list_unsubscribe}>"
         if config.list_unsubscribe.startswith("https://"):
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(text, subtype="plain", charset="utf-8", cte="base64")
-    message.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    message["MIME-Version"] = "1.0"
+    message["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
+    folded = b"".join(
+        message.policy.fold_binary(name, value) for name, value in message.raw_items()
+    )
+    return folded + CRLF
+
+
+def _text_part(subtype: str, body: str) -> bytes:
+    """A UTF-8 text part in base64, 76 characters a line, the body in canonical CRLF form."""
+    data = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n").encode()
+    encoded = binascii.b2a_base64(data, newline=False)
+    lines = CRLF.join(encoded[i : i + BASE64_LINE] for i in range(0, len(encoded), BASE64_LINE))
+    head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n'
+    return head.encode() + CRLF + lines + CRLF
+
+
+def eml(mail: Mail, config: Config, html: str, text: str) -> bytes:
+    """The whole message. Headers come from the email package; the two base64 parts are
+    assembled here, which is many times faster than its generator and gives the same MIME."""
     # A fixed boundary keeps the file byte-identical between builds; "_" never occurs in base64.
-    message.set_boundary(f"=_newsletter_{mail.key}_=")
-    return message.as_bytes()
+    boundary = f"=_newsletter_{mail.key}_="
+    delimiter = f"--{boundary}\r\n".encode()
+    return (
+        _headers(mail, config, boundary)
+        + delimiter
+        + _text_part("plain", text)
+        + delimiter
+        + _text_part("html", html)
+        + f"--{boundary}--\r\n".encode()
+    )
 
 
 @dataclass(frozen=True)
