@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import __version__
+from .cache import Cache, digest
 from .errors import InputError, Problem, Severity
 from .model import Digest, Paper
 from .parse import parse_text
@@ -21,6 +24,11 @@ class Archive:
     digests: tuple[Digest, ...]
     problems: tuple[Problem, ...]
     files: int
+    fingerprints: Mapping[str, str] = field(default_factory=dict)  # file -> hash of its bytes
+
+    def fingerprint(self, digest_: Digest) -> str:
+        """Changes whenever any file that contributes to this day changes."""
+        return digest(digest_.date, *(self.fingerprints[file] for file in digest_.sources))
 
     @property
     def papers(self) -> int:
@@ -94,22 +102,40 @@ def archive_files(folder: str) -> list[str]:
     ]
 
 
-def read_archive(folder: str) -> Archive:
+def read_file(file: str, data: bytes) -> tuple[dict[dt.date, list[Paper]], list[Problem]]:
+    try:
+        return parse_text(decode(data, file), file)
+    except InputError as error:
+        return {}, [Problem.from_error(error)]
+
+
+def read_sources(folder: str) -> list[tuple[str, bytes | str]]:
+    """Each digest file with its bytes, or the reason it cannot be read."""
+    sources: list[tuple[str, bytes | str]] = []
+    for file in archive_files(folder):
+        try:
+            sources.append((file, Path(file).read_bytes()))
+        except OSError as error:
+            sources.append((file, f"cannot read: {error.strerror}"))
+    return sources
+
+
+def read_archive(
+    folder: str, cache: Cache | None = None, sources: list[tuple[str, bytes | str]] | None = None
+) -> Archive:
     """Read every digest file of ``folder``; a bad file is a problem, not a stop."""
-    files = archive_files(folder)
+    sources = read_sources(folder) if sources is None else sources
+    cache = cache or Cache(None)
     parsed: list[tuple[str, dict[dt.date, list[Paper]]]] = []
     problems: list[Problem] = []
-    for file in files:
-        try:
-            text = decode(Path(file).read_bytes(), file)
-        except InputError as error:
-            problems.append(Problem.from_error(error))
+    fingerprints: dict[str, str] = {}
+    for file, data in sources:
+        if isinstance(data, str):
+            problems.append(Problem(file, None, "error", data))
             continue
-        except OSError as error:
-            problems.append(Problem(file, None, "error", f"cannot read: {error.strerror}"))
-            continue
-        days, found = parse_text(text, file)
+        fingerprints[file] = key = digest(__version__, file, data)
+        days, found = cache.parse(key, lambda f=file, d=data: read_file(f, d))
         parsed.append((file, days))
         problems.extend(found)
     digests, merged = merge_days(parsed)
-    return Archive(digests, tuple(problems + merged), len(files))
+    return Archive(digests, tuple(problems + merged), len(sources), fingerprints)

@@ -1,44 +1,250 @@
-"""The pipeline: read everything, check it, render everything in memory, then write."""
+"""The pipeline: read everything, check it, render everything in memory, then write.
+
+Output is planned as units (a day's page, a day's email, the feeds, …), each
+with a hash of everything it depends on. With a cache, a unit whose hash and
+files are unchanged since the last build is carried over without rendering.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property, partial
 from pathlib import Path
 
-from .archive import Archive, read_archive
+from . import __version__
+from .archive import Archive, read_archive, read_sources
+from .cache import Cache, State, digest
 from .config import Config
-from .editions import make_editions
-from .errors import InputError
+from .editions import Day, Editions, Week, make_editions
+from .errors import InputError, Problem, Severity
 from .feeds import render_feeds
-from .mail import render_mail
-from .site import render_site
+from .inline import InlineFunction
+from .mail import compose, day_mail, shortened_note, specimen_inliner, week_mail
+from .render import template_digest
+from .site import day_page, index_page, render_style, week_page
 from .write import WriteStats, write_tree
+
+Rendered = tuple[dict[str, bytes], tuple[str, ...]]  # files, notes for the user
+Progress = Callable[[Iterable["Unit"]], Iterator["Unit"]]
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    material: tuple[object, ...]  # everything the files depend on besides config and templates
+    render: Callable[[], Rendered]
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    archive: Archive
-    stats: WriteStats
+    files: int
+    papers: int
+    days: int
+    newest: str
+    problems: tuple[Problem, ...]
     notes: tuple[str, ...]
+    stats: WriteStats
+    rendered: int
+    reused: int
+    new_edition: bool  # the newest day's email differs from the one out/ had
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for p in self.problems if p.severity == severity)
+
+    def summary(self) -> dict[str, object]:
+        """What a later build that finds nothing changed reports again."""
+        problems = [[p.file, p.line, p.severity, p.message] for p in self.problems]
+        return {
+            "files": self.files,
+            "papers": self.papers,
+            "days": self.days,
+            "newest": self.newest,
+            "problems": problems,
+            "notes": list(self.notes),
+        }
 
 
-def render(archive: Archive, config: Config) -> tuple[dict[str, bytes], tuple[str, ...]]:
-    """Every output file of the archive by path relative to ``out/``, and notes for the user."""
-    editions = make_editions(archive.digests)
-    files = render_feeds(editions, config)
-    files.update(render_site(editions, config))
-    mail = render_mail(editions, config)
-    files.update(mail.files)
-    return files, mail.notes
+def _unchanged(state: State, target: Path, fingerprint: str) -> BuildResult | None:
+    """The last build's result, if it was made from the same input and out/ is untouched."""
+    last = state.summary
+    if not last or state.inputs != fingerprint:
+        return None
+    if not all(state.intact(target, path) for path in state.stamps):
+        return None
+    problems = tuple(
+        Problem(f, line, severity, message) for f, line, severity, message in last["problems"]
+    )
+    paths = len(state.stamps)
+    return BuildResult(
+        last["files"],
+        last["papers"],
+        last["days"],
+        last["newest"],
+        problems,
+        tuple(last["notes"]),
+        WriteStats(0, paths, 0),
+        0,
+        len(state.units),
+        False,
+    )
 
 
-def build(config: Config, *, seeds: str, out: str, strict: bool = False) -> BuildResult:
-    archive = read_archive(seeds)
+@dataclass
+class Renderer:
+    """Renders one unit at a time; builds the email inliner only if some email is rendered."""
+
+    editions: Editions
+    config: Config
+    cache: Cache
+    inline_override: InlineFunction | None = None
+
+    @cached_property
+    def inline(self) -> InlineFunction:
+        if self.inline_override:
+            return self.inline_override
+        key = digest(__version__, template_digest(), self.config)
+        inliner: InlineFunction = self.cache.memo(
+            "inliner", key, partial(specimen_inliner, self.config)
+        )
+        return inliner
+
+    def feeds(self) -> Rendered:
+        return render_feeds(self.editions, self.config), ()
+
+    def index(self) -> Rendered:
+        return {"index.html": index_page(self.editions, self.config).encode(), **render_style()}, ()
+
+    def day_page(self, index: int, week: Week) -> Rendered:
+        page = day_page(self.editions, index, week, self.config)
+        return {f"days/{self.editions.days[index].key}.html": page.encode()}, ()
+
+    def week_page(self, week: Week) -> Rendered:
+        return {f"weeks/{week.key}.html": week_page(week, self.config).encode()}, ()
+
+    def day_mail(self, day: Day, latest: bool) -> Rendered:
+        mail = day_mail(day, self.config)
+        shown, files = compose(mail, self.config, self.inline, self.config.email_full_papers)
+        if latest:
+            files["email/latest.eml"] = files[f"email/{mail.key}.eml"]
+        notes = (
+            (shortened_note(mail, shown, self.config.email_full_papers),) if shown.shortened else ()
+        )
+        return files, notes
+
+    def week_mail(self, week: Week) -> Rendered:
+        mail = week_mail(week, self.config)
+        shown, files = compose(mail, self.config, self.inline, self.config.week_top)
+        notes = (shortened_note(mail, shown, self.config.week_top),) if shown.shortened else ()
+        return files, notes
+
+
+def plan(editions: Editions, renderer: Renderer, archive: Archive) -> list[Unit]:
+    days = editions.days
+    week_of = {day.date: week for week in editions.weeks for day in week.days}
+    day_print = {d.date.isoformat(): archive.fingerprint(d) for d in archive.digests}
+    week_print = {w.key: digest(*(day_print[d.key] for d in w.days)) for w in editions.weeks}
+    window = editions.window(renderer.config.feed_days)
+    start = window[-1].date
+    finished = tuple(week_print[w.key] for w in editions.complete_weeks_since(start))
+    listing = tuple((d.key, len(d.papers)) for d in days)
+    units = [
+        Unit("feeds", (window, editions.entries_since(start), finished), renderer.feeds),
+        Unit("index", (listing, day_print[days[-1].key], tuple(week_print)), renderer.index),
+    ]
+    for index, day in enumerate(days):
+        neighbours = tuple(days[i].key for i in (index - 1, index + 1) if 0 <= i < len(days))
+        week = week_of[day.date]
+        latest = index == len(days) - 1
+        units += [
+            Unit(
+                f"day {day.key}",
+                (day_print[day.key], index > 0, neighbours, week.key),
+                partial(renderer.day_page, index, week),
+            ),
+            Unit(
+                f"email {day.key}",
+                (day_print[day.key], latest),
+                partial(renderer.day_mail, day, latest),
+            ),
+        ]
+    for week in editions.weeks:
+        units += [
+            Unit(f"week {week.key}", (week_print[week.key],), partial(renderer.week_page, week)),
+            Unit(f"email {week.key}", (week_print[week.key],), partial(renderer.week_mail, week)),
+        ]
+    return units
+
+
+def _unit_key(unit: Unit, salt: str) -> str:
+    return digest(salt, unit.name, *unit.material)
+
+
+def _newest_email(out: Path) -> bytes | None:
+    try:
+        return (out / "email" / "latest.eml").read_bytes()
+    except OSError:
+        return None
+
+
+def build(
+    config: Config,
+    *,
+    seeds: str,
+    out: str,
+    strict: bool = False,
+    cache_dir: str | None = None,
+    inline: InlineFunction | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    cache = Cache(Path(cache_dir) if cache_dir else None)
+    target = Path(out)
+    state = cache.state(target) if inline is None else State()
+    salt = digest(__version__, template_digest(), config, strict)
+    sources = read_sources(seeds)
+    fingerprint = digest(salt, *sources)
+    if (unchanged := _unchanged(state, target, fingerprint)) is not None:
+        return unchanged
+    archive = read_archive(seeds, cache, sources)
     errors, warnings = archive.count("error"), archive.count("warning")
     if strict and (errors or warnings):
         raise InputError(f"{errors} errors, {warnings} warnings with --strict; nothing written")
     if not archive.digests:
         raise InputError("no digest to build", file=seeds)
-    files, notes = render(archive, config)
-    stats = write_tree(Path(out), files)
-    return BuildResult(archive, stats, notes)
+    editions = make_editions(archive.digests)
+    units = plan(editions, Renderer(editions, config, cache, inline), archive)
+    before = _newest_email(target)
+    reused = 0
+    fresh: dict[str, bytes] = {}
+    kept: set[str] = set()
+    notes: list[str] = []
+    done: dict[str, dict[str, list[str]]] = {}
+    for unit in (progress or iter)(units):
+        key = _unit_key(unit, salt)
+        previous = state.units.get(key)
+        if previous and all(state.intact(target, path) for path in previous["files"]):
+            kept.update(previous["files"])
+            notes.extend(previous["notes"])
+            reused += 1
+        else:
+            files, unit_notes = unit.render()
+            fresh.update(files)
+            notes.extend(unit_notes)
+            previous = {"files": sorted(files), "notes": list(unit_notes)}
+        done[key] = previous
+    stats = write_tree(target, fresh, keep=kept)
+    new_edition = before is None or before != _newest_email(target)
+    result = BuildResult(
+        archive.files,
+        archive.papers,
+        len(archive.digests),
+        archive.digests[-1].date.isoformat(),
+        archive.problems,
+        tuple(notes),
+        stats,
+        len(units) - reused,
+        reused,
+        new_edition,
+    )
+    cache.save(target, done, inputs=fingerprint, summary=result.summary())
+    return result

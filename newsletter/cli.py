@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import click
 
 from . import __version__
 from .archive import Archive, read_archive
-from .build import build
+from .build import BuildResult, Progress, Unit, build
 from .config import Config, load_config
 from .errors import NewsletterError
 
 F = TypeVar("F", bound=Callable[..., Any])
+EXIT_ERROR = 1
+EXIT_NOTHING_NEW = 3
 
 CONFIG_OPTIONS = (
     click.option("--title", help="Title of the feeds, emails and pages."),
@@ -61,7 +64,7 @@ def reporting_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def summary(archive: Archive) -> str:
+def summary(archive: Archive | BuildResult) -> str:
     return (
         f"{archive.files} files: {archive.papers} papers, "
         f"{archive.count('error')} errors, {archive.count('warning')} warnings"
@@ -109,25 +112,85 @@ def check(folder: str, strict: bool) -> None:
     help="Folder to write; replaced atomically.",
 )
 @click.option("--strict", is_flag=True, help="Write nothing if the input has any error or warning.")
+@click.option(
+    "--cache-dir",
+    default=".newsletter-cache",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder that makes rebuilds fast; safe to delete at any time.",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Render everything; neither read nor write the cache."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing unless something is wrong.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list every email that was shortened.")
 @config_options
 @reporting_errors
 def build_command(
-    seeds: str, out: str, strict: bool, config_file: str | None, **overrides: Any
+    seeds: str,
+    out: str,
+    strict: bool,
+    cache_dir: str,
+    no_cache: bool,
+    quiet: bool,
+    verbose: bool,
+    config_file: str | None,
+    **overrides: Any,
 ) -> None:
-    """Build feeds, emails and pages from the digests in --seeds into --out."""
+    """Build feeds, emails and pages from the digests in --seeds into --out.
+
+    \b
+    Exit codes:
+      0  built, and the newest day's email is new since the last build
+      1  an error (with the other days still built unless --strict)
+      3  built, but no new edition since the last build (nothing to send)
+    """
     config = _load(config_file, overrides)
-    result = build(config, seeds=seeds, out=out, strict=strict)
-    for problem in result.archive.problems:
-        click.echo(str(problem), err=True)
-    for note in result.notes:
-        click.echo(note)
-    stats = result.stats
-    click.echo(
-        f"built {len(result.archive.digests)} days from {summary(result.archive)}; "
-        f"{out}/: {stats.written} written, {stats.unchanged} unchanged, {stats.removed} removed"
+    result = build(
+        config,
+        seeds=seeds,
+        out=out,
+        strict=strict,
+        cache_dir=None if no_cache else cache_dir,
+        progress=_progress(quiet),
     )
-    if result.archive.count("error"):
-        raise SystemExit(1)
+    for problem in result.problems:
+        click.echo(str(problem), err=True)
+    if verbose or (sys.stdout.isatty() and not quiet):
+        for note in result.notes:
+            click.echo(note)
+    if not quiet:
+        click.echo(build_summary(result, out))
+    if result.count("error"):
+        raise SystemExit(EXIT_ERROR)
+    if not result.new_edition:
+        raise SystemExit(EXIT_NOTHING_NEW)
+
+
+def _progress(quiet: bool) -> Progress | None:
+    """A progress bar on a terminal only; cron gets nothing but the summary."""
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def bar(units: Iterable[Unit]) -> Iterator[Unit]:
+        items = list(units)
+        with click.progressbar(items, label="rendering", file=sys.stderr) as shown:
+            yield from shown
+
+    return bar
+
+
+def build_summary(result: BuildResult, out: str) -> str:
+    stats = result.stats
+    newest = result.newest
+    edition = f"new edition {newest}" if result.new_edition else f"no new edition (newest {newest})"
+    shortened = f", {len(result.notes)} emails shortened" if result.notes else ""
+    return (
+        f"built {result.days} days from {summary(result)}; "
+        f"{out}/: {stats.written} written, "
+        f"{stats.unchanged} unchanged, {stats.removed} removed ({result.rendered} parts rendered, "
+        f"{result.reused} reused{shortened}); {edition}"
+    )
 
 
 def main() -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from . import __version__
@@ -168,7 +168,10 @@ def media_type(url: str) -> str | None:
     return next((kind for ext, kind in MEDIA_TYPES.items() if path.endswith(ext)), None)
 
 
-def _generator(feed: Feed, config: Config, kind: str) -> FeedGenerator:
+def _generator(feed: Feed, config: Config, kind: str) -> Any:
+    # Imported here, like premailer: a rebuild whose feeds did not change never loads it.
+    from feedgen.feed import FeedGenerator
+
     generator = FeedGenerator()
     generator.load_extension("media", atom=True, rss=True)
     generator.load_extension("dc", atom=False, rss=True)
@@ -187,7 +190,7 @@ def _generator(feed: Feed, config: Config, kind: str) -> FeedGenerator:
     return generator
 
 
-def _add_entry(generator: FeedGenerator, item: FeedItem) -> None:
+def _add_entry(generator: Any, item: FeedItem) -> None:
     entry = generator.add_entry(order="append")
     entry.id(item.id)
     entry.guid(item.id, permalink=True)
@@ -207,7 +210,7 @@ def _add_entry(generator: FeedGenerator, item: FeedItem) -> None:
         entry.media.thumbnail({"url": item.image}, group=None)
 
 
-def _atom(generator: FeedGenerator, items: tuple[FeedItem, ...]) -> bytes:
+def _atom(generator: Any, items: tuple[FeedItem, ...]) -> bytes:
     """feedgen 1.0 writes entry links without their rel and type; write them ourselves."""
     root = etree.fromstring(generator.atom_str(), etree.XMLParser(remove_blank_text=True))
     for element, item in zip(root.iterfind(f"{{{ATOM_NS}}}entry"), items, strict=True):

@@ -18,7 +18,6 @@ from collections.abc import Callable
 
 import lxml.html
 from markupsafe import escape
-from premailer import Premailer
 
 from .errors import NewsletterError
 
@@ -43,6 +42,10 @@ def premailer_options() -> dict[str, object]:
 
 def inline_with_premailer(html: str) -> str:
     """The straightforward way: premailer over one whole email."""
+    # Imported here: premailer (with cssutils and requests) is a tenth of a second to load,
+    # and a rebuild that renders no email should not pay for it.
+    from premailer import Premailer
+
     return str(Premailer(html, **premailer_options()).transform(pretty_print=False))
 
 

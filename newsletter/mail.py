@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from .config import Config
-from .editions import Day, Editions, Week, at_least
+from .editions import Day, Week, at_least
 from .inline import InlineFunction, Inliner
 from .model import Origin, Paper, Section
 from .render import korean_date, render, source
@@ -178,12 +178,6 @@ def eml(mail: Mail, config: Config, html: str, text: str) -> bytes:
     )
 
 
-@dataclass(frozen=True)
-class MailFiles:
-    files: dict[str, bytes]
-    notes: tuple[str, ...]
-
-
 def specimen_inliner(config: Config) -> Inliner:
     """An Inliner learned from an email that shows every element the templates can write."""
     section = Section("What's New", "text", (Section("code", "nested"), Section(None, "plain")))
@@ -233,20 +227,3 @@ def shortened_note(mail: Mail, shown: Mail, full: int) -> str:
         f"email {mail.key}: {len(shown.full)} of {len(mail.papers)} papers in full{reason}, "
         "the rest listed with a link to the web page"
     )
-
-
-def render_mail(
-    editions: Editions, config: Config, inline: InlineFunction | None = None
-) -> MailFiles:
-    inline = inline or specimen_inliner(config)
-    files: dict[str, bytes] = {}
-    notes: list[str] = []
-    mails = [(day_mail(d, config), config.email_full_papers) for d in editions.days]
-    mails += [(week_mail(w, config), config.week_top) for w in editions.weeks]
-    for mail, full in mails:
-        shown, written = compose(mail, config, inline, full)
-        files.update(written)
-        if shown.shortened:
-            notes.append(shortened_note(mail, shown, full))
-    files["email/latest.eml"] = files[f"email/{editions.days[-1].key}.eml"]
-    return MailFiles(files, tuple(notes))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from functools import cache
 from typing import Any
 
@@ -56,3 +57,14 @@ def source(name: str) -> str:
     env = environment()
     assert env.loader is not None
     return env.loader.get_source(env, name)[0]
+
+
+@cache
+def template_digest() -> str:
+    """A hash of every shipped template, so a changed template invalidates cached output."""
+    env = environment()
+    assert env.loader is not None
+    sha = hashlib.sha256()
+    for name in sorted(env.loader.list_templates()):
+        sha.update(name.encode() + b"\0" + source(name).encode() + b"\0")
+    return sha.hexdigest()

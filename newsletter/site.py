@@ -135,16 +135,5 @@ def index_page(editions: Editions, config: Config) -> str:
     )
 
 
-def render_site(editions: Editions, config: Config) -> dict[str, bytes]:
-    week_of = {day.date: week for week in editions.weeks for day in week.days}
-    files = {
-        "style.css": source("site.css").encode(),
-        "index.html": index_page(editions, config).encode(),
-    }
-    for index, day in enumerate(editions.days):
-        files[f"days/{day.key}.html"] = day_page(
-            editions, index, week_of[day.date], config
-        ).encode()
-    for week in editions.weeks:
-        files[f"weeks/{week.key}.html"] = week_page(week, config).encode()
-    return files
+def render_style() -> dict[str, bytes]:
+    return {"style.css": source("site.css").encode()}

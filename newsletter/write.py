@@ -13,7 +13,7 @@ import ctypes.util
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +40,10 @@ def _same(old: Path, data: bytes) -> bool:
         return False
 
 
-def _stage(staging: Path, out: Path, files: Mapping[str, bytes], changed: set[str]) -> None:
-    for relative in sorted(files):
+def _stage(
+    staging: Path, out: Path, paths: set[str], files: Mapping[str, bytes], changed: set[str]
+) -> None:
+    for relative in sorted(paths):
         target = staging / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         if relative in changed:
@@ -91,15 +93,16 @@ def _locked(out: Path) -> Iterator[None]:
         yield
 
 
-def _count_removed(out: Path, files: Mapping[str, bytes]) -> int:
+def _count_removed(out: Path, paths: set[str]) -> int:
     if not out.is_dir():
         return 0
     old = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
-    return len(old - set(files))
+    return len(old - paths)
 
 
-def write_tree(out: Path, files: Mapping[str, bytes]) -> WriteStats:
-    """Replace ``out`` with exactly ``files`` (relative path -> bytes), atomically."""
+def write_tree(out: Path, files: Mapping[str, bytes], keep: Iterable[str] = ()) -> WriteStats:
+    """Replace ``out`` with exactly ``files`` (relative path -> bytes) plus the ``keep``
+    paths of the current ``out``, known unchanged, atomically."""
     out = out.absolute()
     if out.exists() and not out.is_dir():
         raise OutputError("exists and is not a folder", file=str(out))
@@ -108,16 +111,17 @@ def write_tree(out: Path, files: Mapping[str, bytes]) -> WriteStats:
         with _locked(out):
             staging = out.with_name(f".{out.name}{STAGING_SUFFIX}")
             shutil.rmtree(staging, ignore_errors=True)  # left by a build that was killed
-            removed = _count_removed(out, files)
+            paths = set(files) | set(keep)
+            removed = _count_removed(out, paths)
             changed = {path for path, data in files.items() if not _same(out / path, data)}
             if changed or removed or not out.exists():
                 staging.mkdir()
                 try:
-                    _stage(staging, out, files, changed)
+                    _stage(staging, out, paths, files, changed)
                     _swap_in(staging, out)
                 finally:
                     shutil.rmtree(staging, ignore_errors=True)
     except OSError as error:
         where = error.filename or out
         raise OutputError(f"cannot write: {error.strerror}", file=str(where)) from None
-    return WriteStats(written=len(changed), unchanged=len(files) - len(changed), removed=removed)
+    return WriteStats(written=len(changed), unchanged=len(paths) - len(changed), removed=removed)

@@ -132,15 +132,16 @@ def test_video_paper_gets_a_link_not_a_video(corpus_mail: Path) -> None:
     assert "D-WQoAl7gR1AwRZ0RXNkW.mp4" in html and "<video" not in html
 
 
-def test_build_says_when_a_day_was_shortened(tmp_path: Path) -> None:
+def test_build_says_when_a_day_was_shortened(chdir_tmp: Path) -> None:
     from click.testing import CliRunner
 
     from newsletter.cli import cli
 
-    result = CliRunner().invoke(
-        cli, ["build", "--seeds", str(CORPUS), "--out", str(tmp_path / "o")]
-    )
-    assert "email 2025-02-19: 20 of 68 papers in full, the rest listed" in result.stdout
+    args = ["build", "--seeds", str(CORPUS), "--out", "o"]
+    quiet = CliRunner().invoke(cli, args).stdout  # not a terminal: one summary line
+    assert quiet.count("\n") == 1 and "9 emails shortened" in quiet
+    listed = CliRunner().invoke(cli, [*args, "--verbose"]).stdout
+    assert "email 2025-02-19: 20 of 68 papers in full, the rest listed" in listed
 
 
 def test_size_budget_shrinks_full_papers() -> None:

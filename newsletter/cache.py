@@ -1,0 +1,178 @@
+"""What makes a rebuild cheap; a folder the user may delete at any time.
+
+Two things are kept, and both are only ever a shortcut to the same result:
+
+* parsed files, by a hash of their path and bytes, so unchanged days are not parsed again;
+* what the last build into an ``out/`` folder rendered: for every unit of
+  output (a day's page, a day's email, the feeds…) the hash of everything it
+  depends on and the files it wrote, and for every file its size and mtime.
+  A unit whose inputs hash the same and whose files in ``out/`` are untouched
+  is neither rendered nor read again.
+
+Anything unreadable or from another version is ignored, as if the folder were empty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+FORMAT = f"newsletter-cache-3-{__version__}"
+PARSED = "parsed.pickle"
+
+
+class _Hasher(io.RawIOBase):
+    def __init__(self) -> None:
+        self.sha = hashlib.sha256()
+
+    def write(self, data: Any) -> int:
+        self.sha.update(data)
+        return len(data)
+
+
+def digest(*parts: object) -> str:
+    """A hash of values made of frozen dataclasses, tuples, strings and numbers.
+
+    Pickling is many times faster than repr and, for such values, gives the same bytes in
+    every process. The pickler runs without its memo ("fast" mode), so two equal values
+    hash the same whether or not they share objects (a freshly parsed day and the same day
+    loaded from the cache do not).
+    """
+    hasher = _Hasher()
+    pickler = pickle.Pickler(hasher, protocol=5)
+    pickler.fast = True  # no memo: the bytes depend on values only
+    for part in parts:
+        if isinstance(part, bytes):
+            hasher.write(part)
+        else:
+            pickler.dump(part)
+        hasher.write(b"\0")
+    return hasher.sha.hexdigest()
+
+
+@dataclass
+class State:
+    """What the last build wrote into one ``out/`` folder."""
+
+    units: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # key -> files, notes
+    stamps: dict[str, list[int]] = field(default_factory=dict)  # path -> [size, mtime_ns]
+    inputs: str = ""  # hash of every input byte, the configuration and the templates
+    summary: dict[str, Any] = field(default_factory=dict)  # what that build reported
+
+    def intact(self, out: Path, path: str) -> bool:
+        stamp = self.stamps.get(path)
+        try:
+            status = (out / path).stat()
+        except OSError:
+            return False
+        return stamp == [status.st_size, status.st_mtime_ns]
+
+
+def _stamp(path: Path) -> list[int]:
+    status = path.stat()
+    return [status.st_size, status.st_mtime_ns]
+
+
+class Cache:
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.parsed: dict[str, Any] = self._load_pickle() if folder else {}
+        self.parsed_used: dict[str, Any] = {}
+        self.parsed_new = False
+
+    def _load_pickle(self) -> dict[str, Any]:
+        assert self.folder is not None
+        try:
+            with open(self.folder / PARSED, "rb") as handle:
+                stored = pickle.load(handle)
+        except Exception:  # a damaged or foreign cache is an empty cache
+            return {}
+        return stored.get("entries", {}) if stored.get("format") == FORMAT else {}
+
+    def parse(self, key: str, compute: Any) -> Any:
+        """The parse of one file's bytes, from the cache or by ``compute()``."""
+        if key not in self.parsed:
+            self.parsed[key] = compute()
+            self.parsed_new = True
+        self.parsed_used[key] = self.parsed[key]
+        return self.parsed[key]
+
+    def memo(self, name: str, key: str, compute: Any) -> Any:
+        """A small value computed once per key (the email inliner for a stylesheet)."""
+        path = self.folder / f"{name}-{key[:32]}.pickle" if self.folder else None
+        if path is not None:
+            try:
+                with open(path, "rb") as handle:
+                    return pickle.load(handle)
+            except Exception:  # absent, damaged or foreign: compute it again
+                pass
+        value = compute()
+        if path is not None:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+                _replace(path, pickle.dumps(value))
+            except OSError:
+                pass
+        return value
+
+    def _state_path(self, out: Path) -> Path:
+        assert self.folder is not None
+        return self.folder / f"state-{digest(str(out.absolute()))[:16]}.json"
+
+    def state(self, out: Path) -> State:
+        if self.folder is None:
+            return State()
+        try:
+            stored = json.loads(self._state_path(out).read_text())
+        except (OSError, ValueError):
+            return State()
+        if not isinstance(stored, dict) or stored.get("format") != FORMAT:
+            return State()
+        try:
+            return State(stored["units"], stored["stamps"], stored["inputs"], stored["summary"])
+        except (KeyError, TypeError):
+            return State()
+
+    def save(
+        self,
+        out: Path,
+        units: dict[str, dict[str, list[str]]],
+        *,
+        inputs: str,
+        summary: dict[str, Any],
+    ) -> None:
+        """Record the build just written; a cache that cannot be written is skipped quietly."""
+        if self.folder is None:
+            return
+        paths = {path for unit in units.values() for path in unit["files"]}
+        state = {
+            "format": FORMAT,
+            "units": units,
+            "stamps": {path: _stamp(out / path) for path in sorted(paths)},
+            "inputs": inputs,
+            "summary": summary,
+        }
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _replace(self._state_path(out), json.dumps(state).encode())
+            if self.parsed_new or len(self.parsed_used) != len(self.parsed):
+                blob = pickle.dumps({"format": FORMAT, "entries": self.parsed_used})
+                _replace(self.folder / PARSED, blob)
+        except OSError:
+            pass
+
+
+def _replace(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "wb") as file:
+        file.write(data)
+    os.replace(temporary, path)
