@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -60,6 +61,16 @@ def reporting_errors(command: F) -> F:
             return command(*args, **kwargs)
         except NewsletterError as error:
             raise click.ClickException(str(error)) from None
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            # A bug, not bad input: still one line for cron, the details on request.
+            if os.environ.get("NEWSLETTER_DEBUG"):
+                raise
+            message = f"unexpected {type(error).__name__}: {error} (out/ was not half-written; "
+            raise click.ClickException(
+                message + "run with NEWSLETTER_DEBUG=1 for details)"
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -20,7 +20,7 @@ DATE_HEADER = re.compile(r"^##\s*Daily\s+Papers\s*\((?P<date>[^)]*)\)\s*$", re.I
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 UPPER_HEADING = re.compile(r"^#{1,2}(?!#)")
 PAPER_HEADING = re.compile(r"^###(?!#)\s*(?P<rest>.*)$")
-HEADING_LINK = re.compile(r"^\[(?P<title>.*)\]\((?P<url>[^\s()]*)(?P<close>\))?$")
+URL_TEXT = re.compile(r"[^\s()]*")
 ARXIV_URL = re.compile(
     r"(?:arxiv\.org/(?:abs|pdf)/|huggingface\.co/papers/)"
     r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z.-]{0,30}/\d{7})(?:v\d+)?",
@@ -44,6 +44,8 @@ SOURCE_SITE = "https://huggingface.co"
 ELISION_MARK = "+"
 MAX_VOTES = 10**9
 MAX_LITERAL = 200_000
+# arXiv began in 1991; a date outside these years is a typo, and feed readers distrust it.
+FIRST_DATE, LAST_DATE = dt.date(1991, 1, 1), dt.date(2099, 12, 31)
 
 
 @dataclass
@@ -126,7 +128,12 @@ class _FileParser:
         self.seen_header = True
         self.date = _parse_date(value)
         if self.date is None:
-            self.report(number, "error", f"invalid date {value!r} (expected YYYY-MM-DD)")
+            self.report(
+                number,
+                "error",
+                f"invalid date {_clip(value)!r} (expected YYYY-MM-DD, "
+                f"{FIRST_DATE.year}-{LAST_DATE.year})",
+            )
             return
         self.days.setdefault(self.date, [])
         self.day_lines.setdefault(self.date, number)
@@ -164,22 +171,32 @@ def _clip(text: str, limit: int = 60) -> str:
 
 
 def _parse_date(value: str) -> dt.date | None:
+    """A real calendar date in the years the archive can cover, else None."""
     if not ISO_DATE.match(value):
         return None
     try:
-        return dt.date.fromisoformat(value)
+        date = dt.date.fromisoformat(value)
     except ValueError:
         return None
+    return date if FIRST_DATE <= date <= LAST_DATE else None
 
 
 def _split_heading(rest: str) -> tuple[str, str | None, str | None]:
-    """Split ``[title](url)`` into title and url; a bare heading is all title."""
-    link = HEADING_LINK.match(rest)
-    if link is None:
-        found = ARXIV_URL.search(rest)
-        return rest, (found.group(0) if found else None), None
-    problem = None if link["close"] else "paper link has no closing parenthesis"
-    return link["title"].strip(), link["url"], problem
+    """Split ``[title](url)`` into title and url; a bare heading is all title.
+
+    The title may itself hold brackets, so the link starts at the last ``](``; found
+    with rfind, not a regex, so a megabyte-long heading costs linear time.
+    """
+    cut = rest.rfind("](") if rest.startswith("[") else -1
+    if cut > 0:
+        tail = rest[cut + 2 :]
+        closed = tail.endswith(")")
+        url = tail[:-1] if closed else tail
+        if URL_TEXT.fullmatch(url):
+            problem = None if closed else "paper link has no closing parenthesis"
+            return rest[1:cut].strip(), url, problem
+    found = ARXIV_URL.search(rest)
+    return rest, (found.group(0) if found else None), None
 
 
 def _arxiv_id(url: str) -> str | None:

@@ -92,3 +92,12 @@ def test_readme_usage_matches_help() -> None:
     block = readme.split("## Usage", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
     _, out, _ = run("--help")
     assert block == out
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    root = Path(__file__).parent.parent
+    readme, ci = (root / "README.md").read_text(), (root / ".ci" / "run").read_text()
+    command = readme.split("run the whole suite:\n\n```sh\n", 1)[1].split("\n", 1)[0]
+    packages = command.split("apt-get install -y ", 1)[1].split(" &&", 1)[0].split()
+    assert all(package in ci for package in packages)
+    assert ".venv/bin/pip install -q -e '.[test]'" in ci and "\n.venv/bin/pytest\n" in ci

@@ -238,7 +238,7 @@ def test_same_date_in_two_files_merges_with_warning() -> None:
         ),
         (
             "## Daily Papers (2024-02-30)\n",
-            "x.md:1: error: invalid date '2024-02-30' (expected YYYY-MM-DD)",
+            "x.md:1: error: invalid date '2024-02-30' (expected YYYY-MM-DD, 1991-2099)",
         ),
         (
             "## Daily Papers (2024-01-02)\n### Just a title\n",
