@@ -98,7 +98,7 @@ def archive_files(folder: str) -> list[str]:
         for entry in entries
         if entry.suffix.lower() in DIGEST_SUFFIXES
         and not entry.name.upper().startswith("README")
-        and entry.is_file()
+        and (entry.is_file() or entry.is_symlink())  # a broken link is reported, not skipped
     ]
 
 

@@ -89,7 +89,7 @@ def cli() -> None:
 
 
 @cli.command(short_help="List the problems of the digests in a folder.")
-@click.argument("folder", default="seeds", type=click.Path(file_okay=False))
+@click.argument("folder", default="seeds")
 @click.option("--strict", is_flag=True, help="Count warnings as errors.")
 @reporting_errors
 def check(folder: str, strict: bool) -> None:
@@ -112,14 +112,12 @@ def check(folder: str, strict: bool) -> None:
     "--seeds",
     default="seeds",
     show_default=True,
-    type=click.Path(file_okay=False),
     help="Folder of daily digest files (*.md, *.txt).",
 )
 @click.option(
     "--out",
     default="out",
     show_default=True,
-    type=click.Path(file_okay=False),
     help="Folder to write; replaced atomically.",
 )
 @click.option("--strict", is_flag=True, help="Write nothing if the input has any error or warning.")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
+from markupsafe import escape
 
 from . import __version__
 from .config import Config
@@ -202,7 +203,8 @@ def _add_entry(generator: Any, item: FeedItem) -> None:
     entry.published(item.published)
     entry.updated(item.updated)
     entry.content(item.content_html, type="html")
-    entry.summary(item.summary)
+    # RSS readers treat <description> as HTML, so the plain-text summary goes in escaped.
+    entry.summary(str(escape(item.summary)), type="html")
     for name in item.authors:
         entry.author({"name": name})
         entry.dc.dc_creator(name)
@@ -212,7 +214,8 @@ def _add_entry(generator: Any, item: FeedItem) -> None:
 
 def _atom(generator: Any, items: tuple[FeedItem, ...]) -> bytes:
     """feedgen 1.0 writes entry links without their rel and type; write them ourselves."""
-    root = etree.fromstring(generator.atom_str(), etree.XMLParser(remove_blank_text=True))
+    parser = etree.XMLParser(remove_blank_text=True, huge_tree=True)  # a day may be huge
+    root = etree.fromstring(generator.atom_str(), parser)
     for element, item in zip(root.iterfind(f"{{{ATOM_NS}}}entry"), items, strict=True):
         for link in element.findall(f"{{{ATOM_NS}}}link"):
             element.remove(link)
