@@ -20,7 +20,7 @@ from .editions import Day, Editions, Week, make_editions
 from .errors import InputError, Problem, Severity
 from .feeds import render_feeds
 from .inline import InlineFunction
-from .mail import compose, day_mail, shortened_note, specimen_inliner, week_mail
+from .mail import Mail, compose, day_mail, shortened_note, specimen_inliner, week_mail
 from .render import template_digest
 from .site import day_page, index_page, render_style, week_page
 from .write import WriteStats, write_tree
@@ -122,21 +122,18 @@ class Renderer:
     def week_page(self, week: Week) -> Rendered:
         return {f"weeks/{week.key}.html": week_page(week, self.config).encode()}, ()
 
+    def _mail(self, mail: Mail, full: int) -> Rendered:
+        shown, files = compose(mail, self.config, self.inline, full)
+        return files, (shortened_note(mail, shown, full),) if shown.shortened else ()
+
     def day_mail(self, day: Day, latest: bool) -> Rendered:
-        mail = day_mail(day, self.config)
-        shown, files = compose(mail, self.config, self.inline, self.config.email_full_papers)
+        files, notes = self._mail(day_mail(day, self.config), self.config.email_full_papers)
         if latest:
-            files["email/latest.eml"] = files[f"email/{mail.key}.eml"]
-        notes = (
-            (shortened_note(mail, shown, self.config.email_full_papers),) if shown.shortened else ()
-        )
+            files["email/latest.eml"] = files[f"email/{day.key}.eml"]
         return files, notes
 
     def week_mail(self, week: Week) -> Rendered:
-        mail = week_mail(week, self.config)
-        shown, files = compose(mail, self.config, self.inline, self.config.week_top)
-        notes = (shortened_note(mail, shown, self.config.week_top),) if shown.shortened else ()
-        return files, notes
+        return self._mail(week_mail(week, self.config), self.config.week_top)
 
 
 def plan(editions: Editions, renderer: Renderer, archive: Archive) -> list[Unit]:

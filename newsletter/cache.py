@@ -21,6 +21,7 @@ import os
 import pickle
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +86,13 @@ def _stamp(path: Path) -> list[int]:
 class Cache:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
-        self.parsed: dict[str, Any] = self._load_pickle() if folder else {}
         self.parsed_used: dict[str, Any] = {}
         self.parsed_new = False
+
+    @cached_property
+    def parsed(self) -> dict[str, Any]:
+        """Loaded on first use: a build that finds nothing changed never needs it."""
+        return self._load_pickle() if self.folder else {}
 
     def _load_pickle(self) -> dict[str, Any]:
         assert self.folder is not None

@@ -58,6 +58,11 @@ def feed_links(config: Config) -> tuple[FeedLink, ...]:
     )
 
 
+def _render_page(template: str, page: Page, config: Config, **context: object) -> str:
+    """Every page gets its metadata, the settings and the feed links for its <head>."""
+    return render(template, page=page, config=config, feeds=feed_links(config), **context)
+
+
 def _image(papers: Iterable[Paper]) -> str | None:
     return next((p.thumbnail for p in papers if p.thumbnail), None)
 
@@ -73,15 +78,8 @@ def day_page(editions: Editions, index: int, week: Week, config: Config) -> str:
     )
     previous = editions.days[index - 1] if index > 0 else None
     following = editions.days[index + 1] if index + 1 < len(editions.days) else None
-    return render(
-        "day.html",
-        page=page,
-        config=config,
-        feeds=feed_links(config),
-        day=day,
-        week=week,
-        previous=previous,
-        next=following,
+    return _render_page(
+        "day.html", page, config, day=day, week=week, previous=previous, next=following
     )
 
 
@@ -96,11 +94,10 @@ def week_page(week: Week, config: Config) -> str:
         _image(w.paper for w in top),
     )
     days = {w.paper.arxiv_id: w.date for w in week.papers}
-    return render(
+    return _render_page(
         "week.html",
-        page=page,
-        config=config,
-        feeds=feed_links(config),
+        page,
+        config,
         week=week,
         heading=heading,
         top=top,
@@ -125,14 +122,7 @@ def months(editions: Editions) -> tuple[Month, ...]:
 def index_page(editions: Editions, config: Config) -> str:
     latest = editions.days[-1]
     page = Page("index.html", config.title, config.description, _image(latest.papers))
-    return render(
-        "index.html",
-        page=page,
-        config=config,
-        feeds=feed_links(config),
-        latest=latest,
-        months=months(editions),
-    )
+    return _render_page("index.html", page, config, latest=latest, months=months(editions))
 
 
 def render_style() -> dict[str, bytes]:
