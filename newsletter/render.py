@@ -12,6 +12,7 @@ import jinja2
 from .model import Paper
 
 WEEKDAYS = "월화수목금토일"
+TEMPLATE_SUFFIXES = (".html", ".txt", ".css", ".xsl")
 
 
 def korean_date(date: dt.date) -> str:
@@ -66,5 +67,7 @@ def template_digest() -> str:
     assert env.loader is not None
     sha = hashlib.sha256()
     for name in sorted(env.loader.list_templates()):
+        if not name.endswith(TEMPLATE_SUFFIXES):  # the package folder also holds bytecode
+            continue
         sha.update(name.encode() + b"\0" + source(name).encode() + b"\0")
     return sha.hexdigest()

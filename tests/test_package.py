@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -43,3 +44,48 @@ def test_wheel_contains_every_template(tmp_path: Path) -> None:
     assert templates, "templates/ is empty"
     for name in templates:
         assert f"newsletter/templates/{name}" in names
+    # The installed package (not this source tree) builds the seeds.
+    installed = tmp_path / "installed"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(installed),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    env = {**os.environ, "PYTHONPATH": str(installed)}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newsletter",
+            "build",
+            "--seeds",
+            str(ROOT / "seeds"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "email" / "latest.eml").is_file()
+    probe = subprocess.run(
+        [sys.executable, "-c", "import newsletter; print(newsletter.__file__)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert probe.stdout.startswith(str(installed))
