@@ -13,7 +13,7 @@ import click
 from . import __version__
 from .archive import Archive, read_archive
 from .build import BuildResult, Progress, Unit, build
-from .config import Config, load_config
+from .config import load_config
 from .errors import NewsletterError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,10 +48,6 @@ def config_options(command: F) -> F:
     )(command)
 
 
-def _load(config_file: str | None, overrides: dict[str, Any]) -> Config:
-    return load_config(config_file, overrides)
-
-
 def reporting_errors(command: F) -> F:
     """Our errors become ``Error: file:line: message`` and exit code 1, never a traceback."""
 
@@ -61,7 +57,7 @@ def reporting_errors(command: F) -> F:
             return command(*args, **kwargs)
         except NewsletterError as error:
             raise click.ClickException(str(error)) from None
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.ClickException):
             raise
         except Exception as error:
             # A bug, not bad input: still one line for cron, the details on request.
@@ -154,7 +150,7 @@ def build_command(
       1  an error (with the other days still built unless --strict)
       3  built, but no new edition since the last build (nothing to send)
     """
-    config = _load(config_file, overrides)
+    config = load_config(config_file, overrides)
     result = build(
         config,
         seeds=seeds,
