@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
@@ -46,6 +47,10 @@ class Config:
     @property
     def domain(self) -> str:
         return urlsplit(self.site_url).hostname or "localhost"
+
+    def midnight(self, date: dt.date) -> dt.datetime:
+        """A day of the archive as an instant: its midnight in the configured time zone."""
+        return dt.datetime.combine(date, dt.time(), tzinfo=self.zone)
 
     def url(self, path: str) -> str:
         """The absolute URL of a path inside the published ``out/``."""

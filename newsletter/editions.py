@@ -29,9 +29,18 @@ def rank(papers: Iterable[Paper]) -> tuple[Paper, ...]:
     return rank_by(papers, lambda paper: paper)
 
 
+def has_votes(paper: Paper, min_votes: int) -> bool:
+    """At least ``min_votes``; a paper whose votes are unknown stays in."""
+    return paper.votes is None or paper.votes >= min_votes
+
+
 def at_least(papers: Iterable[Paper], *, min_votes: int) -> tuple[Paper, ...]:
-    """Papers with at least ``min_votes``; a paper whose votes are unknown stays."""
-    return tuple(p for p in papers if p.votes is None or p.votes >= min_votes)
+    return tuple(p for p in papers if has_votes(p, min_votes))
+
+
+def first_thumbnail(papers: Iterable[Paper]) -> str | None:
+    """The image that stands for a list of papers: the first one that has any."""
+    return next((p.thumbnail for p in papers if p.thumbnail), None)
 
 
 def content_key(paper: Paper) -> tuple[object, ...]:

@@ -17,7 +17,7 @@ from markupsafe import escape
 
 from . import __version__
 from .config import Config
-from .editions import Day, Editions, Entry, Week, at_least
+from .editions import Day, Editions, Entry, Week, at_least, first_thumbnail, has_votes
 from .jsonfeed import json_feed
 from .model import Paper
 from .render import korean_date, render
@@ -70,11 +70,6 @@ class Feed:
     items: tuple[FeedItem, ...]
 
 
-def stamp(date: dt.date, config: Config) -> dt.datetime:
-    """A day of the archive as an instant: its midnight in the configured time zone."""
-    return dt.datetime.combine(date, dt.time(), tzinfo=config.zone)
-
-
 def _clip(text: str) -> str:
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
 
@@ -93,8 +88,8 @@ def paper_item(entry: Entry, config: Config) -> FeedItem:
         id=paper.abs_url,
         title=paper.title,
         link=paper.abs_url,
-        published=stamp(entry.published, config),
-        updated=stamp(entry.updated, config),
+        published=config.midnight(entry.published),
+        updated=config.midnight(entry.updated),
         content_html=render("feed_paper.html", paper=paper),
         summary=paper_summary(paper),
         authors=paper.authors,
@@ -111,39 +106,37 @@ def day_item(day: Day, config: Config) -> FeedItem:
         id=page,
         title=f"{korean_date(day.date)} 논문 {len(papers)}편",
         link=page,
-        published=stamp(day.date, config),
-        updated=stamp(day.date, config),
+        published=config.midnight(day.date),
+        updated=config.midnight(day.date),
         content_html=render("feed_day.html", day=day, papers=papers, page_url=page),
         summary=_clip(f"논문 {len(papers)}편: {titles}"),
-        image=next((p.thumbnail for p in papers if p.thumbnail), None),
+        image=first_thumbnail(papers),
     )
 
 
 def week_item(week: Week, config: Config) -> FeedItem:
     page = config.url(f"weeks/{week.key}.html")
-    shown = set(at_least((w.paper for w in week.papers), min_votes=config.min_votes))
-    items = [w for w in week.papers if w.paper in shown]
+    items = [w for w in week.papers if has_votes(w.paper, config.min_votes)]
     top, rest = items[: config.week_top], items[config.week_top :]
     titles = ", ".join(w.paper.title for w in top[:3])
     return FeedItem(
         id=page,
         title=f"{week.heading} 주간 논문 {len(items)}편",
         link=page,
-        published=stamp(week.days[-1].date, config),
-        updated=stamp(week.days[-1].date, config),
+        published=config.midnight(week.days[-1].date),
+        updated=config.midnight(week.days[-1].date),
         content_html=render(
             "feed_week.html", week=week, heading=week.heading, top=top, rest=rest, page_url=page
         ),
         summary=_clip(f"논문 {len(items)}편: {titles}"),
-        image=next((w.paper.thumbnail for w in top if w.paper.thumbnail), None),
+        image=first_thumbnail(w.paper for w in top),
     )
 
 
 def make_feeds(editions: Editions, config: Config) -> tuple[Feed, ...]:
     window = editions.window(config.feed_days)
     entries = editions.entries_since(window[-1].date)
-    shown = set(at_least((e.paper for e in entries), min_votes=config.min_votes))
-    papers = tuple(paper_item(e, config) for e in entries if e.paper in shown)
+    papers = tuple(paper_item(e, config) for e in entries if has_votes(e.paper, config.min_votes))
     days = tuple(day_item(day, config) for day in window)
     weeks = tuple(
         week_item(week, config) for week in editions.complete_weeks_since(window[-1].date)
@@ -159,7 +152,7 @@ def _feed(
     name: str, title: str, items: tuple[FeedItem, ...], window: tuple[Day, ...], config: Config
 ) -> Feed:
     """The feed's date is its newest item's, never the clock's (if empty, its newest day's)."""
-    updated = max((item.updated for item in items), default=stamp(window[0].date, config))
+    updated = max((item.updated for item in items), default=config.midnight(window[0].date))
     return Feed(name, title, config.description, updated, items)
 
 

@@ -137,8 +137,7 @@ def _headers(mail: Mail, config: Config, boundary: str) -> bytes:
     if config.reply_to:
         message["Reply-To"] = _address(config.reply_to)
     _set_encoded(message, "Subject", mail.subject)
-    midnight = dt.datetime.combine(mail.date, dt.time(), tzinfo=config.zone)
-    message["Date"] = format_datetime(midnight)
+    message["Date"] = format_datetime(config.midnight(mail.date))
     message["Message-ID"] = f"<{mail.key}.newsletter@{config.domain}>"
     _set_encoded(message, "List-Id", config.title, f"<newsletter.{config.domain}>")
     if config.list_unsubscribe:

@@ -6,12 +6,10 @@ disk; only canonical and Open Graph URLs use the configured site URL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .config import Config
-from .editions import Day, Editions, Week
-from .model import Paper
+from .editions import Day, Editions, Week, first_thumbnail
 from .render import korean_date, render, source
 
 FEED_KINDS = (
@@ -63,10 +61,6 @@ def _render_page(template: str, page: Page, config: Config, **context: object) -
     return render(template, page=page, config=config, feeds=feed_links(config), **context)
 
 
-def _image(papers: Iterable[Paper]) -> str | None:
-    return next((p.thumbnail for p in papers if p.thumbnail), None)
-
-
 def day_page(editions: Editions, index: int, week: Week, config: Config) -> str:
     day = editions.days[index]
     titles = ", ".join(p.title for p in day.papers[:3])
@@ -74,7 +68,7 @@ def day_page(editions: Editions, index: int, week: Week, config: Config) -> str:
         f"days/{day.key}.html",
         f"{korean_date(day.date)} · {config.title}",
         f"논문 {len(day.papers)}편: {titles}",
-        _image(day.papers),
+        first_thumbnail(day.papers),
     )
     previous = editions.days[index - 1] if index > 0 else None
     following = editions.days[index + 1] if index + 1 < len(editions.days) else None
@@ -91,7 +85,7 @@ def week_page(week: Week, config: Config) -> str:
         f"weeks/{week.key}.html",
         f"{heading} · {config.title}",
         f"이번 주 논문 {len(week.papers)}편: {titles}",
-        _image(w.paper for w in top),
+        first_thumbnail(w.paper for w in top),
     )
     days = {w.paper.arxiv_id: w.date for w in week.papers}
     return _render_page(
@@ -121,7 +115,7 @@ def months(editions: Editions) -> tuple[Month, ...]:
 
 def index_page(editions: Editions, config: Config) -> str:
     latest = editions.days[-1]
-    page = Page("index.html", config.title, config.description, _image(latest.papers))
+    page = Page("index.html", config.title, config.description, first_thumbnail(latest.papers))
     return _render_page("index.html", page, config, latest=latest, months=months(editions))
 
 
