@@ -7,7 +7,7 @@ files are unchanged since the last build is carried over without rendering.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -23,10 +23,10 @@ from .inline import InlineFunction
 from .mail import Mail, compose, day_mail, shortened_note, specimen_inliner, week_mail
 from .render import template_digest
 from .site import day_page, index_page, render_style, week_page
-from .write import WriteStats, write_tree
+from .workers import Done, run_jobs
+from .write import Staging, WriteStats, staged
 
 Rendered = tuple[dict[str, bytes], tuple[str, ...]]  # files, notes for the user
-Progress = Callable[[Iterable["Unit"]], Iterator["Unit"]]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Unit:
     name: str
     material: tuple[object, ...]  # everything the files depend on besides config and templates
     render: Callable[[], Rendered]
+    mail: bool = False  # renders an email, so needs the inliner
 
 
 @dataclass(frozen=True)
@@ -163,12 +164,18 @@ def plan(editions: Editions, renderer: Renderer, archive: Archive) -> list[Unit]
                 f"email {day.key}",
                 (day_print[day.key], latest),
                 partial(renderer.day_mail, day, latest),
+                mail=True,
             ),
         ]
     for week in editions.weeks:
         units += [
             Unit(f"week {week.key}", (week_print[week.key],), partial(renderer.week_page, week)),
-            Unit(f"email {week.key}", (week_print[week.key],), partial(renderer.week_mail, week)),
+            Unit(
+                f"email {week.key}",
+                (week_print[week.key],),
+                partial(renderer.week_mail, week),
+                mail=True,
+            ),
         ]
     return units
 
@@ -184,6 +191,13 @@ def _newest_email(out: Path) -> bytes | None:
         return None
 
 
+def _render_into(staging: Staging, unit: Unit) -> tuple[list[str], list[str], int]:
+    """Render one unit and stage its files: (files, notes, how many were written)."""
+    files, notes = unit.render()
+    written = sum(staging.put(path, data) for path, data in files.items())
+    return sorted(files), list(notes), written
+
+
 def build(
     config: Config,
     *,
@@ -192,7 +206,7 @@ def build(
     strict: bool = False,
     cache_dir: str | None = None,
     inline: InlineFunction | None = None,
-    progress: Progress | None = None,
+    progress: Done | None = None,
 ) -> BuildResult:
     cache = Cache(Path(cache_dir) if cache_dir else None)
     target = Path(out)
@@ -209,27 +223,34 @@ def build(
     if not archive.digests:
         raise InputError("no digest to build", file=seeds)
     editions = make_editions(archive.digests)
-    units = plan(editions, Renderer(editions, config, cache, inline), archive)
+    renderer = Renderer(editions, config, cache, inline)
+    units = plan(editions, renderer, archive)
+    keys = [_unit_key(unit, salt) for unit in units]
+    reused = {
+        key: previous
+        for key in keys
+        if (previous := state.units.get(key))
+        and all(state.intact(target, path) for path in previous["files"])
+    }
+    todo = [unit for unit, key in zip(units, keys, strict=True) if key not in reused]
+    if any(unit.mail for unit in todo):
+        renderer.inline  # noqa: B018 (built once here, not once in every worker)
     before = _newest_email(target)
-    reused = 0
-    fresh: dict[str, bytes] = {}
-    kept: set[str] = set()
-    notes: list[str] = []
-    done: dict[str, dict[str, list[str]]] = {}
-    for unit in (progress or iter)(units):
-        key = _unit_key(unit, salt)
-        previous = state.units.get(key)
-        if previous and all(state.intact(target, path) for path in previous["files"]):
-            kept.update(previous["files"])
-            notes.extend(previous["notes"])
-            reused += 1
-        else:
-            files, unit_notes = unit.render()
-            fresh.update(files)
-            notes.extend(unit_notes)
-            previous = {"files": sorted(files), "notes": list(unit_notes)}
-        done[key] = previous
-    stats = write_tree(target, fresh, keep=kept)
+    with staged(target) as staging:
+        for previous in reused.values():
+            for path in previous["files"]:
+                staging.keep(path)
+        rendered = run_jobs(len(todo), lambda i: _render_into(staging, todo[i]), progress)
+        fresh = iter(rendered)
+        done: dict[str, dict[str, list[str]]] = {}
+        for key in keys:
+            if key in reused:
+                done[key] = reused[key]
+            else:
+                files, notes, _ = next(fresh)
+                done[key] = {"files": files, "notes": notes}
+        paths = {path for unit in done.values() for path in unit["files"]}
+        stats = staging.commit(paths, sum(written for _, _, written in rendered))
     new_edition = before is None or before != _newest_email(target)
     result = BuildResult(
         archive.files,
@@ -237,10 +258,10 @@ def build(
         len(archive.digests),
         archive.digests[-1].date.isoformat(),
         archive.problems,
-        tuple(notes),
+        tuple(note for unit in done.values() for note in unit["notes"]),
         stats,
-        len(units) - reused,
-        reused,
+        len(todo),
+        len(reused),
         new_edition,
     )
     cache.save(target, done, inputs=fingerprint, summary=result.summary())

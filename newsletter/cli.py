@@ -5,16 +5,17 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 from . import __version__
 from .archive import Archive, read_archive
-from .build import BuildResult, Progress, Unit, build
+from .build import BuildResult, build
 from .config import load_config
 from .errors import NewsletterError
+from .workers import Done
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
@@ -172,17 +173,23 @@ def build_command(
         raise SystemExit(EXIT_NOTHING_NEW)
 
 
-def _progress(quiet: bool) -> Progress | None:
+class _Bar:
+    """A progress bar on stderr for the units being rendered, drawn from the first report."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="rendering", file=sys.stderr)
+        self.bar.update(done - self.bar.pos)
+        if done == total:
+            self.bar.render_finish()
+
+
+def _progress(quiet: bool) -> Done | None:
     """A progress bar on a terminal only; cron gets nothing but the summary."""
-    if quiet or not sys.stderr.isatty():
-        return None
-
-    def bar(units: Iterable[Unit]) -> Iterator[Unit]:
-        items = list(units)
-        with click.progressbar(items, label="rendering", file=sys.stderr) as shown:
-            yield from shown
-
-    return bar
+    return None if quiet or not sys.stderr.isatty() else _Bar()
 
 
 def build_summary(result: BuildResult, out: str) -> str:

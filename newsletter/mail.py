@@ -11,6 +11,7 @@ from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from functools import lru_cache
 
 from .config import Config
 from .editions import Day, Week, at_least
@@ -115,8 +116,8 @@ def _address(value: str) -> Address:
     return Address(display_name=name, username=user, domain=domain)
 
 
-def _set_encoded(message: EmailMessage, name: str, text: str, suffix: str = "") -> None:
-    """Set a header whose text may need RFC 2047 encoding, keeping every space.
+def _encoded(name: str, text: str, suffix: str = "") -> str:
+    """A header value whose text may need RFC 2047 encoding, keeping every space.
 
     The email package's own folding can put a space between two encoded words,
     where decoders drop it ("4월 11일" comes back as "4월11일"); Header keeps
@@ -127,36 +128,48 @@ def _set_encoded(message: EmailMessage, name: str, text: str, suffix: str = "") 
         if not text.isascii()
         else text
     )
-    message.set_raw(name, f"{encoded} {suffix}".rstrip())
+    return f"{encoded} {suffix}".rstrip()
+
+
+def _fold(message: EmailMessage) -> bytes:
+    return b"".join(message.policy.fold_binary(name, value) for name, value in message.raw_items())
+
+
+@lru_cache(maxsize=4)
+def _shared_headers(config: Config) -> tuple[bytes, bytes]:
+    """The headers every email of one configuration has: those before Subject, and
+    those between Message-ID and Content-Type. Parsing addresses is slow; do it once."""
+    before = EmailMessage(policy=policy.SMTP)
+    before["From"] = _address(config.email_from)
+    before["To"] = _address(config.recipient)
+    if config.reply_to:
+        before["Reply-To"] = _address(config.reply_to)
+    after = EmailMessage(policy=policy.SMTP)
+    after.set_raw("List-Id", _encoded("List-Id", config.title, f"<newsletter.{config.domain}>"))
+    if config.list_unsubscribe:
+        after["List-Unsubscribe"] = f"<{config.list_unsubscribe}>"
+        if config.list_unsubscribe.startswith("https://"):
+            after["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    after["MIME-Version"] = "1.0"
+    return _fold(before), _fold(after)
 
 
 def _headers(mail: Mail, config: Config, boundary: str) -> bytes:
-    message = EmailMessage(policy=policy.SMTP)
-    message["From"] = _address(config.email_from)
-    message["To"] = _address(config.recipient)
-    if config.reply_to:
-        message["Reply-To"] = _address(config.reply_to)
-    _set_encoded(message, "Subject", mail.subject)
-    message["Date"] = format_datetime(config.midnight(mail.date))
-    message["Message-ID"] = f"<{mail.key}.newsletter@{config.domain}>"
-    _set_encoded(message, "List-Id", config.title, f"<newsletter.{config.domain}>")
-    if config.list_unsubscribe:
-        message["List-Unsubscribe"] = f"<{config.list_unsubscribe}>"
-        if config.list_unsubscribe.startswith("https://"):
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["MIME-Version"] = "1.0"
-    message["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
-    folded = b"".join(
-        message.policy.fold_binary(name, value) for name, value in message.raw_items()
-    )
-    return folded + CRLF
+    before, after = _shared_headers(config)
+    own = EmailMessage(policy=policy.SMTP)
+    own.set_raw("Subject", _encoded("Subject", mail.subject))
+    own.set_raw("Date", format_datetime(config.midnight(mail.date)))
+    own.set_raw("Message-ID", f"<{mail.key}.newsletter@{config.domain}>")
+    kind = EmailMessage(policy=policy.SMTP)
+    kind.set_raw("Content-Type", f'multipart/alternative; boundary="{boundary}"')
+    return before + _fold(own) + after + _fold(kind) + CRLF
 
 
 def _text_part(subtype: str, body: str) -> bytes:
     """A UTF-8 text part in base64, 76 characters a line, the body in canonical CRLF form."""
     data = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n").encode()
     encoded = binascii.b2a_base64(data, newline=False)
-    lines = CRLF.join(encoded[i : i + BASE64_LINE] for i in range(0, len(encoded), BASE64_LINE))
+    lines = CRLF.join([encoded[i : i + BASE64_LINE] for i in range(0, len(encoded), BASE64_LINE)])
     head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n'
     return head.encode() + CRLF + lines + CRLF
 

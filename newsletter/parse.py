@@ -95,8 +95,9 @@ class _FileParser:
         self.problems.append(Problem(self.file, line, severity, message))
 
     def run(self, text: str) -> None:
+        dirty = XML_ILLEGAL.search(text) is not None  # rare: then clean line by line
         for number, raw in enumerate(LINE_BREAK.split(text), start=1):
-            line = XML_ILLEGAL.sub("", raw)
+            line = XML_ILLEGAL.sub("", raw) if dirty else raw
             if line != raw:
                 self.report(number, "warning", "control characters removed")
             self.feed(number, line)
@@ -110,6 +111,15 @@ class _FileParser:
 
     def feed(self, number: int, line: str) -> None:
         stripped = line.strip()
+        if stripped.startswith("#") and self.heading(number, stripped):
+            return
+        if self.draft is not None:
+            _read_paper_line(self, self.draft, number, line)
+        elif stripped:
+            self.report(number, "warning", f"text outside any paper ignored: {_clip(stripped)}")
+
+    def heading(self, number: int, stripped: str) -> bool:
+        """Act on a heading line; False if the line is not a heading after all."""
         if header := DATE_HEADER.match(stripped):
             self.finish_paper()
             self.start_day(number, header["date"].strip())
@@ -119,10 +129,9 @@ class _FileParser:
         elif UPPER_HEADING.match(stripped):
             self.finish_paper()
             self.report(number, "warning", f"unexpected heading ignored: {_clip(stripped)}")
-        elif self.draft is not None:
-            _read_paper_line(self, self.draft, number, line)
-        elif stripped:
-            self.report(number, "warning", f"text outside any paper ignored: {_clip(stripped)}")
+        else:
+            return False
+        return True
 
     def start_day(self, number: int, value: str) -> None:
         self.seen_header = True
@@ -208,15 +217,16 @@ def _read_paper_line(parser: _FileParser, draft: _Draft, number: int, line: str)
     stripped = line.strip()
     if not stripped:
         return
-    if image := IMAGE.match(stripped):
+    # Cheap tests first: each pattern below needs "!", "[", "<" or a leading V/A.
+    if stripped[0] == "!" and (image := IMAGE.match(stripped)):
         _set_thumbnail(parser, draft, number, image["url"])
-    elif watch := WATCH_VIDEO.match(stripped):
+    elif stripped[0] == "[" and (watch := WATCH_VIDEO.match(stripped)):
         _set_video(parser, draft, number, watch["url"])
-    elif video := VIDEO_TAG.search(stripped):
+    elif "<" in stripped and (video := VIDEO_TAG.search(stripped)):
         _set_video(parser, draft, number, video["url"])
-    elif (vote := VOTE.match(stripped)) and not draft.sections:
+    elif not draft.sections and (vote := VOTE.match(stripped)):
         draft.votes = _parse_votes(parser, number, vote["value"].strip())
-    elif (authors := AUTHORS.match(stripped)) and not draft.sections:
+    elif not draft.sections and (authors := AUTHORS.match(stripped)):
         draft.authors, draft.authors_elided = _parse_authors(parser, number, authors["value"])
     else:
         _add_summary_line(draft, line)

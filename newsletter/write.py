@@ -13,7 +13,7 @@ import ctypes.util
 import fcntl
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,19 +40,85 @@ def _same(old: Path, data: bytes) -> bool:
         return False
 
 
-def _stage(
-    staging: Path, out: Path, paths: set[str], files: Mapping[str, bytes], changed: set[str]
-) -> None:
-    for relative in sorted(paths):
-        target = staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if relative in changed:
-            target.write_bytes(files[relative])
-            continue
+@contextmanager
+def _reported(fallback: Path) -> Iterator[None]:
+    """OSError as the OutputError the user sees, naming the file."""
+    try:
+        yield
+    except OSError as error:
+        where = error.filename or fallback
+        raise OutputError(f"cannot write: {error.strerror}", file=str(where)) from None
+
+
+class Staging:
+    """The next ``out/``, assembled file by file beside the current one.
+
+    Files are staged as they are rendered, so a build holds one unit of output in
+    memory at a time; forked workers may stage into the same folder. Nothing is
+    visible in ``out/`` until :meth:`commit`.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.root = out.with_name(f".{out.name}{STAGING_SUFFIX}")
+        self._folders: set[Path] = set()
+
+    def _target(self, relative: str) -> Path:
+        target = self.root / relative
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        return target
+
+    def put(self, relative: str, data: bytes) -> bool:
+        """Stage a rendered file; True if it was written, False if out/ had these bytes."""
+        with _reported(self.root / relative):
+            target = self._target(relative)
+            old = self.out / relative
+            if _same(old, data):
+                self._link(old, target)
+                return False
+            target.write_bytes(data)
+            return True
+
+    def keep(self, relative: str) -> None:
+        """Stage out/'s current file, known to be unchanged."""
+        with _reported(self.root / relative):
+            self._link(self.out / relative, self._target(relative))
+
+    @staticmethod
+    def _link(old: Path, target: Path) -> None:
         try:
-            os.link(out / relative, target)
+            os.link(old, target)  # same inode: the mtime stays
         except OSError:
-            shutil.copy2(out / relative, target)
+            shutil.copy2(old, target)
+
+    def commit(self, paths: set[str], written: int) -> WriteStats:
+        """Swap the staged ``paths`` in for out/ if anything was written or removed."""
+        with _reported(self.out):
+            removed = _count_removed(self.out, paths)
+            if written or removed or not self.out.exists():
+                _swap_in(self.root, self.out)
+        return WriteStats(written=written, unchanged=len(paths) - written, removed=removed)
+
+
+@contextmanager
+def staged(out: Path) -> Iterator[Staging]:
+    """A :class:`Staging` for ``out``, with the folder locked against a second build."""
+    out = out.absolute()
+    if out.exists() and not out.is_dir():
+        raise OutputError("exists and is not a folder", file=str(out))
+    with _reported(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(out):
+        staging = Staging(out)
+        with _reported(staging.root):
+            shutil.rmtree(staging.root, ignore_errors=True)  # left by a build that was killed
+            staging.root.mkdir()
+        try:
+            yield staging
+        finally:
+            shutil.rmtree(staging.root, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -85,7 +151,9 @@ def _swap_in(staging: Path, out: Path) -> None:
 @contextmanager
 def _locked(out: Path) -> Iterator[None]:
     lock_path = out.with_name(f".{out.name}{LOCK_SUFFIX}")
-    with open(lock_path, "a") as lock:
+    with _reported(lock_path):
+        lock = open(lock_path, "a")  # noqa: SIM115 (closed by the with below)
+    with lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -98,30 +166,3 @@ def _count_removed(out: Path, paths: set[str]) -> int:
         return 0
     old = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     return len(old - paths)
-
-
-def write_tree(out: Path, files: Mapping[str, bytes], keep: Iterable[str] = ()) -> WriteStats:
-    """Replace ``out`` with exactly ``files`` (relative path -> bytes) plus the ``keep``
-    paths of the current ``out``, known unchanged, atomically."""
-    out = out.absolute()
-    if out.exists() and not out.is_dir():
-        raise OutputError("exists and is not a folder", file=str(out))
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(out):
-            staging = out.with_name(f".{out.name}{STAGING_SUFFIX}")
-            shutil.rmtree(staging, ignore_errors=True)  # left by a build that was killed
-            paths = set(files) | set(keep)
-            removed = _count_removed(out, paths)
-            changed = {path for path, data in files.items() if not _same(out / path, data)}
-            if changed or removed or not out.exists():
-                staging.mkdir()
-                try:
-                    _stage(staging, out, paths, files, changed)
-                    _swap_in(staging, out)
-                finally:
-                    shutil.rmtree(staging, ignore_errors=True)
-    except OSError as error:
-        where = error.filename or out
-        raise OutputError(f"cannot write: {error.strerror}", file=str(where)) from None
-    return WriteStats(written=len(changed), unchanged=len(paths) - len(changed), removed=removed)

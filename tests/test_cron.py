@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import pty
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -55,6 +57,31 @@ def test_exit_codes_and_quiet_success(tmp_path: Path) -> None:
     broken = run("build", cwd=tmp_path)
     assert broken.returncode == 1 and "bad.md:1: error: not a digest" in broken.stderr
     assert "Traceback" not in broken.stderr
+
+
+def test_progress_bar_on_a_terminal_only(big_archive: Path, tmp_path: Path) -> None:
+    """stderr on a terminal shows the rendering progress, to the end; cron sees none."""
+    leader, follower = pty.openpty()
+    with subprocess.Popen(
+        [NEWSLETTER, "build", "--no-cache", "--out", str(tmp_path / "out")],
+        cwd=big_archive,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+    ) as process:
+        os.close(follower)
+        shown = b""
+        with suppress(OSError):  # EIO once the build has closed the terminal
+            while chunk := os.read(leader, 4096):
+                shown += chunk
+        os.close(leader)
+        assert process.wait() == 0
+    assert b"rendering" in shown and b"100%" in shown
+    assert (
+        b"rendering"
+        not in run(
+            "build", "--no-cache", "--out", str(tmp_path / "x"), cwd=big_archive
+        ).stderr.encode()
+    )
 
 
 def test_unchanged_files_are_not_rewritten(tmp_path: Path) -> None:
@@ -129,6 +156,26 @@ def big_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _processes_in(folder: Path) -> list[int]:
+    """Processes whose working folder is ``folder`` (a build's workers would be)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and Path(os.readlink(entry / "cwd")) == folder:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _no_stray_worker(folder: Path) -> bool:
+    """A killed build's workers die with it: they would otherwise keep writing beside out/."""
+    deadline = time.monotonic() + 0.3
+    while _processes_in(folder) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not _processes_in(folder)
+
+
 def test_sigkill_at_any_moment_leaves_the_previous_out_whole(big_archive: Path) -> None:
     work = big_archive
     assert (
@@ -138,25 +185,29 @@ def test_sigkill_at_any_moment_leaves_the_previous_out_whole(big_archive: Path) 
     renamed = tree(work / "expected")
     shutil.rmtree(work / "expected")
     (work / ".expected.lock").unlink()
+    start = time.monotonic()
     assert run("build", "--no-cache", cwd=work).returncode == 0
+    duration = time.monotonic() - start
     previous = tree(work / "out")
     finished = killed = 0
-    for delay in (0.05, 0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0, 4.0):
+    # Kill at moments spread over a whole build: start-up, parsing, rendering, the swap.
+    for fraction in (0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2):
         process = subprocess.Popen(
             [NEWSLETTER, "build", "--no-cache", "--title", "Renamed"],
             cwd=work,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(delay)
+        time.sleep(duration * fraction)
         process.send_signal(signal.SIGKILL)
         code = process.wait()
+        assert _no_stray_worker(work)
         now = tree(work / "out")
         if code == -signal.SIGKILL and now == previous:
             killed += 1
             continue
         # Killed after the swap, or finished: then out/ is the whole new tree, nothing less.
-        assert now == renamed, f"killed after {delay}s: out/ is neither the old nor the new tree"
+        assert now == renamed, f"killed at {fraction:.0%}: out/ is neither the old nor the new tree"
         finished += 1
         break
     assert finished <= 1 and killed >= 6
