@@ -6,6 +6,7 @@ import codecs
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from . import __version__
@@ -134,7 +135,7 @@ def read_archive(
             problems.append(Problem(file, None, "error", data))
             continue
         fingerprints[file] = key = digest(__version__, file, data)
-        days, found = cache.parse(key, lambda f=file, d=data: read_file(f, d))
+        days, found = cache.parse(key, partial(read_file, file, data))
         parsed.append((file, days))
         problems.extend(found)
     digests, merged = merge_days(parsed)

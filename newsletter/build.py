@@ -7,7 +7,9 @@ files are unchanged since the last build is carried over without rendering.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -18,12 +20,12 @@ from .cache import Cache, State, digest
 from .config import Config
 from .editions import Day, Editions, Week, make_editions
 from .errors import InputError, Problem, Severity
-from .feeds import render_feeds
+from .feeds import FEEDS, render_feed, render_feed_stylesheet
 from .inline import InlineFunction
 from .mail import Mail, compose, day_mail, shortened_note, specimen_inliner, week_mail
 from .render import template_digest
 from .site import day_page, index_page, render_style, week_page
-from .workers import Done, run_jobs
+from .workers import Progress, run_jobs
 from .write import Staging, WriteStats, staged
 
 Rendered = tuple[dict[str, bytes], tuple[str, ...]]  # files, notes for the user
@@ -110,11 +112,12 @@ class Renderer:
         )
         return inliner
 
-    def feeds(self) -> Rendered:
-        return render_feeds(self.editions, self.config), ()
+    def feed(self, name: str) -> Rendered:
+        return render_feed(name, self.editions, self.config), ()
 
     def index(self) -> Rendered:
-        return {"index.html": index_page(self.editions, self.config).encode(), **render_style()}, ()
+        page = index_page(self.editions, self.config).encode()
+        return {"index.html": page, **render_style(), **render_feed_stylesheet(self.config)}, ()
 
     def day_page(self, index: int, week: Week) -> Rendered:
         page = day_page(self.editions, index, week, self.config)
@@ -146,8 +149,9 @@ def plan(editions: Editions, renderer: Renderer, archive: Archive) -> list[Unit]
     start = window[-1].date
     finished = tuple(week_print[w.key] for w in editions.complete_weeks_since(start))
     listing = tuple((d.key, len(d.papers)) for d in days)
-    units = [
-        Unit("feeds", (window, editions.entries_since(start), finished), renderer.feeds),
+    feeds = {"papers": (window, editions.entries_since(start)), "daily": window, "weekly": finished}
+    units = [Unit(f"feed {name}", (feeds[name],), partial(renderer.feed, name)) for name in FEEDS]
+    units += [
         Unit("index", (listing, day_print[days[-1].key], tuple(week_print)), renderer.index),
     ]
     for index, day in enumerate(days):
@@ -191,11 +195,65 @@ def _newest_email(out: Path) -> bytes | None:
         return None
 
 
+@contextmanager
+def _collector_spared() -> Iterator[None]:
+    """Loading the archive makes a million objects that live to the end and form no cycles;
+    the cyclic collector would walk them all, again and again, as they grow. So it is off
+    while they are made, and they are then frozen out of its walks until the build ends,
+    which also spares forked workers from copying their pages."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def _load(
+    seeds: str, cache: Cache, sources: list[tuple[str, bytes | str]], strict: bool
+) -> tuple[Archive, Editions]:
+    with _collector_spared():
+        archive = read_archive(seeds, cache, sources)
+        editions = make_editions(archive.digests)
+    errors, warnings = archive.count("error"), archive.count("warning")
+    if strict and (errors or warnings):
+        raise InputError(f"{errors} errors, {warnings} warnings with --strict; nothing written")
+    if not archive.digests:
+        raise InputError("no digest to build", file=seeds)
+    return archive, editions
+
+
 def _render_into(staging: Staging, unit: Unit) -> tuple[list[str], list[str], int]:
     """Render one unit and stage its files: (files, notes, how many were written)."""
     files, notes = unit.render()
     written = sum(staging.put(path, data) for path, data in files.items())
     return sorted(files), list(notes), written
+
+
+Record = dict[str, dict[str, list[str]]]  # unit key -> the files it wrote and its notes
+
+
+def _write(
+    target: Path, units: dict[str, Unit], reused: Record, progress: Progress | None
+) -> tuple[Record, WriteStats]:
+    """Render the units not reused into a staging folder, link the reused, swap it in."""
+    todo = [unit for key, unit in units.items() if key not in reused]
+    with staged(target) as staging:
+        for previous in reused.values():
+            for path in previous["files"]:
+                staging.keep(path)
+        rendered = iter(run_jobs(len(todo), lambda i: _render_into(staging, todo[i]), progress))
+        done: Record = {}
+        written = 0
+        for key in units:
+            if key in reused:
+                done[key] = reused[key]
+                continue
+            files, notes, count = next(rendered)
+            done[key] = {"files": files, "notes": notes}
+            written += count
+        paths = {path for unit in done.values() for path in unit["files"]}
+        return done, staging.commit(paths, written)
 
 
 def build(
@@ -206,7 +264,7 @@ def build(
     strict: bool = False,
     cache_dir: str | None = None,
     inline: InlineFunction | None = None,
-    progress: Done | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     cache = Cache(Path(cache_dir) if cache_dir else None)
     target = Path(out)
@@ -216,42 +274,22 @@ def build(
     fingerprint = digest(salt, *sources)
     if (unchanged := _unchanged(state, target, fingerprint)) is not None:
         return unchanged
-    archive = read_archive(seeds, cache, sources)
-    errors, warnings = archive.count("error"), archive.count("warning")
-    if strict and (errors or warnings):
-        raise InputError(f"{errors} errors, {warnings} warnings with --strict; nothing written")
-    if not archive.digests:
-        raise InputError("no digest to build", file=seeds)
-    editions = make_editions(archive.digests)
-    renderer = Renderer(editions, config, cache, inline)
-    units = plan(editions, renderer, archive)
-    keys = [_unit_key(unit, salt) for unit in units]
-    reused = {
-        key: previous
-        for key in keys
-        if (previous := state.units.get(key))
-        and all(state.intact(target, path) for path in previous["files"])
-    }
-    todo = [unit for unit, key in zip(units, keys, strict=True) if key not in reused]
-    if any(unit.mail for unit in todo):
-        renderer.inline  # noqa: B018 (built once here, not once in every worker)
-    before = _newest_email(target)
-    with staged(target) as staging:
-        for previous in reused.values():
-            for path in previous["files"]:
-                staging.keep(path)
-        rendered = run_jobs(len(todo), lambda i: _render_into(staging, todo[i]), progress)
-        fresh = iter(rendered)
-        done: dict[str, dict[str, list[str]]] = {}
-        for key in keys:
-            if key in reused:
-                done[key] = reused[key]
-            else:
-                files, notes, _ = next(fresh)
-                done[key] = {"files": files, "notes": notes}
-        paths = {path for unit in done.values() for path in unit["files"]}
-        stats = staging.commit(paths, sum(written for _, _, written in rendered))
-    new_edition = before is None or before != _newest_email(target)
+    archive, editions = _load(seeds, cache, sources, strict)
+    try:
+        renderer = Renderer(editions, config, cache, inline)
+        units = {_unit_key(unit, salt): unit for unit in plan(editions, renderer, archive)}
+        reused = {
+            key: previous
+            for key in units
+            if (previous := state.units.get(key))
+            and all(state.intact(target, path) for path in previous["files"])
+        }
+        if any(unit.mail for key, unit in units.items() if key not in reused):
+            renderer.inline  # noqa: B018 (built once here, not once in every worker)
+        before = _newest_email(target)
+        done, stats = _write(target, units, reused, progress)
+    finally:
+        gc.unfreeze()
     result = BuildResult(
         archive.files,
         archive.papers,
@@ -260,9 +298,9 @@ def build(
         archive.problems,
         tuple(note for unit in done.values() for note in unit["notes"]),
         stats,
-        len(todo),
+        len(units) - len(reused),
         len(reused),
-        new_edition,
+        before is None or before != _newest_email(target),
     )
     cache.save(target, done, inputs=fingerprint, summary=result.summary())
     return result

@@ -2,7 +2,8 @@
 
 Two things are kept, and both are only ever a shortcut to the same result:
 
-* parsed files, by a hash of their path and bytes, so unchanged days are not parsed again;
+* parsed files, one entry a file named by a hash of its path and bytes, so unchanged
+  days are not parsed again and a new day adds one entry;
 * what the last build into an ``out/`` folder rendered: for every unit of
   output (a day's page, a day's email, the feeds…) the hash of everything it
   depends on and the files it wrote, and for every file its size and mtime.
@@ -20,15 +21,16 @@ import json
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from . import __version__
 
-FORMAT = f"newsletter-cache-3-{__version__}"
-PARSED = "parsed.pickle"
+FORMAT = f"newsletter-cache-4-{__version__}"
+PARSED = "parsed"  # folder of parsed files
+T = TypeVar("T")
 
 
 class _Hasher(io.RawIOBase):
@@ -86,30 +88,29 @@ def _stamp(path: Path) -> list[int]:
 class Cache:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
-        self.parsed_used: dict[str, Any] = {}
-        self.parsed_new = False
+        self.parsed_used: set[str] = set()
 
-    @cached_property
-    def parsed(self) -> dict[str, Any]:
-        """Loaded on first use: a build that finds nothing changed never needs it."""
-        return self._load_pickle() if self.folder else {}
-
-    def _load_pickle(self) -> dict[str, Any]:
-        assert self.folder is not None
+    def parse(self, key: str, compute: Callable[[], T]) -> T:
+        """The parse of one file's bytes (``key`` hashes them), from the cache or by
+        ``compute()``; a computed one is stored at once, and is worth keeping even if the
+        build fails later."""
+        if self.folder is None:
+            return compute()
+        self.parsed_used.add(key)
+        path = self.folder / PARSED / f"{key}.pickle"
         try:
-            with open(self.folder / PARSED, "rb") as handle:
-                stored = pickle.load(handle)
-        except Exception:  # a damaged or foreign cache is an empty cache
-            return {}
-        return stored.get("entries", {}) if stored.get("format") == FORMAT else {}
-
-    def parse(self, key: str, compute: Any) -> Any:
-        """The parse of one file's bytes, from the cache or by ``compute()``."""
-        if key not in self.parsed:
-            self.parsed[key] = compute()
-            self.parsed_new = True
-        self.parsed_used[key] = self.parsed[key]
-        return self.parsed[key]
+            stored_format, value = pickle.loads(path.read_bytes())
+            if stored_format == FORMAT:
+                return cast(T, value)
+        except Exception:  # absent, damaged or foreign: parse again
+            pass
+        value = compute()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _replace(path, pickle.dumps((FORMAT, value)))
+        except OSError:
+            pass
+        return value
 
     def memo(self, name: str, key: str, compute: Any) -> Any:
         """A small value computed once per key (the email inliner for a stylesheet)."""
@@ -169,11 +170,16 @@ class Cache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             _replace(self._state_path(out), json.dumps(state).encode())
-            if self.parsed_new or len(self.parsed_used) != len(self.parsed):
-                blob = pickle.dumps({"format": FORMAT, "entries": self.parsed_used})
-                _replace(self.folder / PARSED, blob)
+            self._forget_unused_parses()
         except OSError:
             pass
+
+    def _forget_unused_parses(self) -> None:
+        """Entries of files that changed or left the archive would only fill the folder."""
+        assert self.folder is not None
+        for entry in os.scandir(self.folder / PARSED):
+            if entry.name.removesuffix(".pickle") not in self.parsed_used:
+                os.unlink(entry.path)
 
 
 def _replace(path: Path, data: bytes) -> None:

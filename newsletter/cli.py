@@ -15,7 +15,7 @@ from .archive import Archive, read_archive
 from .build import BuildResult, build
 from .config import load_config
 from .errors import NewsletterError
-from .workers import Done
+from .workers import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
@@ -187,7 +187,7 @@ class _Bar:
             self.bar.render_finish()
 
 
-def _progress(quiet: bool) -> Done | None:
+def _progress(quiet: bool) -> Progress | None:
     """A progress bar on a terminal only; cron gets nothing but the summary."""
     return None if quiet or not sys.stderr.isatty() else _Bar()
 

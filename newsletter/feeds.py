@@ -22,6 +22,7 @@ from .jsonfeed import json_feed
 from .model import Paper
 from .render import korean_date, render
 
+FEEDS = {"papers": "논문별", "daily": "일간", "weekly": "주간"}  # name: title suffix
 FORMATS = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
 STYLESHEET = "feed.xsl"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -133,19 +134,20 @@ def week_item(week: Week, config: Config) -> FeedItem:
     )
 
 
-def make_feeds(editions: Editions, config: Config) -> tuple[Feed, ...]:
+def _items(name: str, editions: Editions, config: Config, start: dt.date) -> tuple[FeedItem, ...]:
+    if name == "papers":
+        entries = editions.entries_since(start)
+        return tuple(paper_item(e, config) for e in entries if has_votes(e.paper, config.min_votes))
+    if name == "daily":
+        return tuple(day_item(day, config) for day in editions.window(config.feed_days))
+    return tuple(week_item(week, config) for week in editions.complete_weeks_since(start))
+
+
+def make_feed(name: str, editions: Editions, config: Config) -> Feed:
+    """One of FEEDS over the window: the newest ``feed_days`` days of the archive."""
     window = editions.window(config.feed_days)
-    entries = editions.entries_since(window[-1].date)
-    papers = tuple(paper_item(e, config) for e in entries if has_votes(e.paper, config.min_votes))
-    days = tuple(day_item(day, config) for day in window)
-    weeks = tuple(
-        week_item(week, config) for week in editions.complete_weeks_since(window[-1].date)
-    )
-    return (
-        _feed("papers", f"{config.title} — 논문별", papers, window, config),
-        _feed("daily", f"{config.title} — 일간", days, window, config),
-        _feed("weekly", f"{config.title} — 주간", weeks, window, config),
-    )
+    items = _items(name, editions, config, window[-1].date)
+    return _feed(name, f"{config.title} — {FEEDS[name]}", items, window, config)
 
 
 def _feed(
@@ -228,13 +230,18 @@ def with_stylesheet(xml: bytes) -> bytes:
     return declaration + b"\n" + instruction + b"\n" + rest
 
 
-def render_feeds(editions: Editions, config: Config) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for feed in make_feeds(editions, config):
-        atom = _atom(_generator(feed, config, "atom"), feed.items)
-        rss = _generator(feed, config, "rss").rss_str(pretty=True)
-        files[f"feeds/{feed.name}.atom"] = with_stylesheet(atom)
-        files[f"feeds/{feed.name}.rss"] = with_stylesheet(rss)
-        files[f"feeds/{feed.name}.json"] = json_feed(feed, config)
-    files[f"feeds/{STYLESHEET}"] = render(STYLESHEET, config=config).encode()
-    return files
+def render_feed(name: str, editions: Editions, config: Config) -> dict[str, bytes]:
+    """One feed in Atom, RSS and JSON Feed."""
+    feed = make_feed(name, editions, config)
+    atom = _atom(_generator(feed, config, "atom"), feed.items)
+    rss = _generator(feed, config, "rss").rss_str(pretty=True)
+    return {
+        f"feeds/{name}.atom": with_stylesheet(atom),
+        f"feeds/{name}.rss": with_stylesheet(rss),
+        f"feeds/{name}.json": json_feed(feed, config),
+    }
+
+
+def render_feed_stylesheet(config: Config) -> dict[str, bytes]:
+    """The XSLT that lets a browser opening a feed show a readable page."""
+    return {f"feeds/{STYLESHEET}": render(STYLESHEET, config=config).encode()}

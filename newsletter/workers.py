@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 from .errors import NewsletterError
 
 T = TypeVar("T")
-Done = Callable[[int, int], None]  # told (jobs finished, jobs in all) as work goes on
-MIN_JOBS = 16  # below this, forking costs more than it saves
+Progress = Callable[[int, int], None]  # told (jobs finished, jobs in all) as work goes on
+MIN_JOBS = 4  # below this, forking costs more than it saves
 PR_SET_PDEATHSIG = 1
 
 
@@ -127,7 +127,7 @@ def _forked(job: Callable[[int], T], counter: _Counter, workers: int) -> Iterato
         outcomes.extend(_collect(pid, read) for pid, read in children)
 
 
-def run_jobs(count: int, job: Callable[[int], T], done: Done | None = None) -> list[T]:
+def run_jobs(count: int, job: Callable[[int], T], done: Progress | None = None) -> list[T]:
     """``[job(0), …, job(count - 1)]``, computed on every core when that pays."""
     workers = cores() - 1 if hasattr(os, "fork") and count >= MIN_JOBS else 0
     try:
