@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from . import __version__
@@ -14,6 +13,7 @@ from .cache import Cache, digest
 from .errors import InputError, Problem, Severity
 from .model import Digest, Paper
 from .parse import parse_text
+from .workers import run_jobs
 
 DIGEST_SUFFIXES = (".md", ".txt")
 
@@ -57,7 +57,7 @@ def decode(data: bytes, file: str) -> str:
 
 
 def merge_days(
-    parsed: list[tuple[str, dict[dt.date, list[Paper]]]],
+    parsed: Iterable[tuple[str, dict[dt.date, list[Paper]]]],
 ) -> tuple[tuple[Digest, ...], list[Problem]]:
     """Join files into one digest a date; a paper twice in a day is kept once."""
     problems: list[Problem] = []
@@ -103,7 +103,10 @@ def archive_files(folder: str) -> list[str]:
     ]
 
 
-def read_file(file: str, data: bytes) -> tuple[dict[dt.date, list[Paper]], list[Problem]]:
+Parsed = tuple[dict[dt.date, list[Paper]], list[Problem]]  # one file's days and problems
+
+
+def read_file(file: str, data: bytes) -> Parsed:
     try:
         return parse_text(decode(data, file), file)
     except InputError as error:
@@ -121,22 +124,34 @@ def read_sources(folder: str) -> list[tuple[str, bytes | str]]:
     return sources
 
 
+def _parse_and_keep(cache: Cache, key: str, file: str, data: bytes) -> Parsed:
+    parsed = read_file(file, data)
+    cache.keep_parsed(key, parsed)
+    return parsed
+
+
 def read_archive(
     folder: str, cache: Cache | None = None, sources: list[tuple[str, bytes | str]] | None = None
 ) -> Archive:
-    """Read every digest file of ``folder``; a bad file is a problem, not a stop."""
+    """Read every digest file of ``folder``; a bad file is a problem, not a stop.
+
+    Files the cache knows are loaded from it; the others are parsed on every core."""
     sources = read_sources(folder) if sources is None else sources
     cache = cache or Cache(None)
-    parsed: list[tuple[str, dict[dt.date, list[Paper]]]] = []
+    readable = [(file, data) for file, data in sources if isinstance(data, bytes)]
+    fingerprints = {file: digest(__version__, file, data) for file, data in readable}
+    known = {file: cache.parsed(fingerprints[file]) for file, _ in readable}
+    missing = [(file, data) for file, data in readable if known[file] is None]
+    fresh = run_jobs(
+        len(missing),
+        lambda i: _parse_and_keep(cache, fingerprints[missing[i][0]], *missing[i]),
+    )
+    known.update((file, parsed) for (file, _), parsed in zip(missing, fresh, strict=True))
     problems: list[Problem] = []
-    fingerprints: dict[str, str] = {}
     for file, data in sources:
-        if isinstance(data, str):
+        if isinstance(data, str):  # why it could not be read
             problems.append(Problem(file, None, "error", data))
-            continue
-        fingerprints[file] = key = digest(__version__, file, data)
-        days, found = cache.parse(key, partial(read_file, file, data))
-        parsed.append((file, days))
-        problems.extend(found)
-    digests, merged = merge_days(parsed)
+        else:
+            problems.extend(known[file][1])
+    digests, merged = merge_days((file, known[file][0]) for file, _ in readable)
     return Archive(digests, tuple(problems + merged), len(sources), fingerprints)

@@ -21,16 +21,14 @@ import json
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from . import __version__
 
 FORMAT = f"newsletter-cache-4-{__version__}"
 PARSED = "parsed"  # folder of parsed files
-T = TypeVar("T")
 
 
 class _Hasher(io.RawIOBase):
@@ -90,27 +88,29 @@ class Cache:
         self.folder = folder
         self.parsed_used: set[str] = set()
 
-    def parse(self, key: str, compute: Callable[[], T]) -> T:
-        """The parse of one file's bytes (``key`` hashes them), from the cache or by
-        ``compute()``; a computed one is stored at once, and is worth keeping even if the
-        build fails later."""
-        if self.folder is None:
-            return compute()
+    def _parsed_path(self, key: str) -> Path | None:
+        return self.folder / PARSED / f"{key}.pickle" if self.folder else None
+
+    def parsed(self, key: str) -> Any:
+        """The stored parse of one file's bytes (``key`` hashes them), or None."""
         self.parsed_used.add(key)
-        path = self.folder / PARSED / f"{key}.pickle"
+        if (path := self._parsed_path(key)) is None:
+            return None
         try:
             stored_format, value = pickle.loads(path.read_bytes())
-            if stored_format == FORMAT:
-                return cast(T, value)
         except Exception:  # absent, damaged or foreign: parse again
-            pass
-        value = compute()
+            return None
+        return value if stored_format == FORMAT else None
+
+    def keep_parsed(self, key: str, value: object) -> None:
+        """Store a parse at once: it stays right even if the build fails later."""
+        if (path := self._parsed_path(key)) is None:
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             _replace(path, pickle.dumps((FORMAT, value)))
         except OSError:
             pass
-        return value
 
     def memo(self, name: str, key: str, compute: Any) -> Any:
         """A small value computed once per key (the email inliner for a stylesheet)."""
