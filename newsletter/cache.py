@@ -27,7 +27,7 @@ from typing import Any
 
 from . import __version__
 
-FORMAT = f"newsletter-cache-4-{__version__}"
+FORMAT = f"newsletter-cache-5-{__version__}"
 PARSED = "parsed"  # folder of parsed files
 
 

@@ -55,7 +55,7 @@ def content_key(paper: Paper) -> tuple[object, ...]:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Day:
     date: dt.date
     papers: tuple[Paper, ...]  # ranked by votes
@@ -65,13 +65,13 @@ class Day:
         return self.date.isoformat()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WeekPaper:
     paper: Paper
     date: dt.date  # the day of the week it first appeared
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Week:
     year: int
     number: int
@@ -96,7 +96,7 @@ class Week:
         return dt.date.fromisocalendar(self.year, self.number, 7)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One paper as the papers feed shows it, once, however many days list it."""
 
@@ -105,7 +105,7 @@ class Entry:
     updated: dt.date  # the first day its current text appeared
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Editions:
     days: tuple[Day, ...]  # oldest first
     weeks: tuple[Week, ...]  # oldest first

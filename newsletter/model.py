@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where something was read: a file as the user named it, and a 1-based line."""
 
@@ -17,7 +17,7 @@ class Origin:
         return f"{self.file}:{self.line}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     """One summary item: a labelled block (``What's New``) or a plain bullet (label None).
 
@@ -30,7 +30,7 @@ class Section:
     children: tuple[Section, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paper:
     arxiv_id: str
     title: str
@@ -55,7 +55,7 @@ class Paper:
         return f"https://huggingface.co/papers/{self.arxiv_id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Digest:
     """One day of the archive: its date and its papers in source order."""
 
