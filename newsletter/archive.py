@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from . import __version__
 from .cache import Cache, digest
 from .errors import InputError, Problem, Severity
-from .model import Digest, Paper
+from .model import Digest, Mention, Origin, Outline, Paper
 from .parse import parse_text
 from .workers import run_jobs
 
@@ -20,23 +21,50 @@ DIGEST_SUFFIXES = (".md", ".txt")
 
 @dataclass(frozen=True)
 class Archive:
-    """Everything read from an archive folder: days in date order, and what went wrong."""
+    """Everything read from an archive folder: each day's outline in date order, what went
+    wrong, and the way back to each day's papers."""
 
-    digests: tuple[Digest, ...]
+    days: tuple[Outline, ...]
     problems: tuple[Problem, ...]
     files: int
     fingerprints: Mapping[str, str] = field(default_factory=dict)  # file -> hash of its bytes
+    cache: Cache = field(default_factory=lambda: Cache(None), compare=False)
 
-    def fingerprint(self, digest_: Digest) -> str:
+    def fingerprint(self, day: Outline) -> str:
         """Changes whenever any file that contributes to this day changes."""
-        return digest(digest_.date, *(self.fingerprints[file] for file in digest_.sources))
+        return digest(day.date, *(self.fingerprints[file] for file in day.sources))
 
     @property
     def papers(self) -> int:
-        return sum(len(d.papers) for d in self.digests)
+        return sum(len(d.mentions) for d in self.days)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for p in self.problems if p.severity == severity)
+
+    def digest(self, day: Outline) -> Digest:
+        """The day with its papers, read back from the parses of its files."""
+        parsed = [(file, self._parsed(file)) for file in day.sources]
+        merged, _ = merge_days((file, {day.date: days.get(day.date, [])}) for file, days in parsed)
+        [(date, papers, sources)] = merged
+        return Digest(date, papers, sources)
+
+    @property
+    def digests(self) -> tuple[Digest, ...]:
+        """Every day with its papers (for a small archive: all of them are in memory)."""
+        return tuple(self.digest(day) for day in self.days)
+
+    def _parsed(self, file: str) -> dict[dt.date, list[Paper]]:
+        key = self.fingerprints[file]
+        parsed: Parsed | None = self.cache.load(key, "full")
+        if parsed is None:  # the cache folder was deleted during the build
+            try:
+                data = Path(file).read_bytes()
+            except OSError as error:
+                raise InputError(f"cannot read: {error.strerror}", file=file) from None
+            if _key(file, data) != key:
+                raise InputError("changed during the build; build again", file=file)
+            parsed = read_file(file, data)
+        return parsed[0]
 
 
 def decode(data: bytes, file: str) -> str:
@@ -56,12 +84,26 @@ def decode(data: bytes, file: str) -> str:
         raise InputError(f"not UTF-8 text (byte 0x{bad:02x})", file=file, line=line) from None
 
 
+class _Listed(Protocol):
+    """A paper or a mention of one: what merging days looks at."""
+
+    @property
+    def arxiv_id(self) -> str: ...
+
+    @property
+    def origin(self) -> Origin: ...
+
+
+Item = TypeVar("Item", bound=_Listed)
+Merged = tuple[dt.date, tuple[Item, ...], tuple[str, ...]]  # date, items, source files
+
+
 def merge_days(
-    parsed: Iterable[tuple[str, dict[dt.date, list[Paper]]]],
-) -> tuple[tuple[Digest, ...], list[Problem]]:
-    """Join files into one digest a date; a paper twice in a day is kept once."""
+    parsed: Iterable[tuple[str, Mapping[dt.date, Sequence[Item]]]],
+) -> tuple[list[Merged[Item]], list[Problem]]:
+    """Join files into one list a date; a paper twice in a day is kept once."""
     problems: list[Problem] = []
-    by_date: dict[dt.date, tuple[list[str], dict[str, Paper]]] = {}
+    by_date: dict[dt.date, tuple[list[str], dict[str, Item]]] = {}
     for file, days in parsed:
         for date, papers in days.items():
             sources, kept = by_date.setdefault(date, ([], {}))
@@ -76,11 +118,11 @@ def merge_days(
                 if first is not paper:
                     note = f"paper {paper.arxiv_id} already listed at {first.origin}; kept once"
                     problems.append(Problem(paper.origin.file, paper.origin.line, "warning", note))
-    digests = tuple(
-        Digest(date, tuple(kept.values()), tuple(sources))
+    merged = [
+        (date, tuple(kept.values()), tuple(sources))
         for date, (sources, kept) in sorted(by_date.items())
-    )
-    return digests, problems
+    ]
+    return merged, problems
 
 
 def archive_files(folder: str) -> list[str]:
@@ -104,6 +146,7 @@ def archive_files(folder: str) -> list[str]:
 
 
 Parsed = tuple[dict[dt.date, list[Paper]], list[Problem]]  # one file's days and problems
+Outlined = tuple[dict[dt.date, list[Mention]], list[Problem]]  # the same days as mentions
 
 
 def read_file(file: str, data: bytes) -> Parsed:
@@ -113,45 +156,93 @@ def read_file(file: str, data: bytes) -> Parsed:
         return {}, [Problem.from_error(error)]
 
 
-def read_sources(folder: str) -> list[tuple[str, bytes | str]]:
-    """Each digest file with its bytes, or the reason it cannot be read."""
-    sources: list[tuple[str, bytes | str]] = []
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A digest file: a hash of its path and bytes, or why it cannot be read."""
+
+    file: str
+    key: str | None
+    problem: str | None = None
+
+
+def _key(file: str, data: bytes) -> str:
+    return digest(__version__, file, data)
+
+
+def read_sources(folder: str) -> list[Source]:
+    """Every digest file of ``folder``, hashed; its bytes are read again if it is parsed."""
+    sources: list[Source] = []
     for file in archive_files(folder):
         try:
-            sources.append((file, Path(file).read_bytes()))
+            sources.append(Source(file, _key(file, Path(file).read_bytes())))
         except OSError as error:
-            sources.append((file, f"cannot read: {error.strerror}"))
+            sources.append(Source(file, None, f"cannot read: {error.strerror}"))
     return sources
 
 
-def _parse_and_keep(cache: Cache, key: str, file: str, data: bytes) -> Parsed:
-    parsed = read_file(file, data)
-    cache.keep_parsed(key, parsed)
-    return parsed
+def text_key(paper: Paper) -> tuple[object, ...]:
+    """What a reader sees as the paper's text; votes change daily and are not part of it."""
+    return (
+        paper.title,
+        paper.authors,
+        paper.authors_elided,
+        paper.sections,
+        paper.thumbnail,
+        paper.video,
+    )
+
+
+def outline(parsed: Parsed) -> Outlined:
+    """A parsed file's days as mentions, and its problems."""
+    days, problems = parsed
+    mentions = {
+        date: [Mention(p.arxiv_id, p.origin, p.votes, digest(*text_key(p))) for p in papers]
+        for date, papers in days.items()
+    }
+    return mentions, problems
+
+
+def _parse_and_keep(cache: Cache, file: str) -> tuple[str, Outlined, Parsed | None]:
+    """Parse one file and store it: its hash, its outline, and, if the cache is in memory
+    (a forked worker's memory is not this process's), its parse."""
+    try:
+        data = Path(file).read_bytes()
+    except OSError as error:
+        data = b""
+        parsed: Parsed = ({}, [Problem(file, None, "error", f"cannot read: {error.strerror}")])
+    else:
+        parsed = read_file(file, data)
+    key = _key(file, data)  # the file may have changed since it was hashed: this is it now
+    outlined = outline(parsed)
+    cache.keep(key, full=parsed, outline=outlined)
+    return key, outlined, None if cache.persistent else parsed
 
 
 def read_archive(
-    folder: str, cache: Cache | None = None, sources: list[tuple[str, bytes | str]] | None = None
+    folder: str, cache: Cache | None = None, sources: list[Source] | None = None
 ) -> Archive:
     """Read every digest file of ``folder``; a bad file is a problem, not a stop.
 
-    Files the cache knows are loaded from it; the others are parsed on every core."""
+    Files the cache knows are outlined from it; the others are parsed on every core."""
     sources = read_sources(folder) if sources is None else sources
     cache = cache or Cache(None)
-    readable = [(file, data) for file, data in sources if isinstance(data, bytes)]
-    fingerprints = {file: digest(__version__, file, data) for file, data in readable}
-    known = {file: cache.parsed(fingerprints[file]) for file, _ in readable}
-    missing = [(file, data) for file, data in readable if known[file] is None]
-    fresh = run_jobs(
-        len(missing),
-        lambda i: _parse_and_keep(cache, fingerprints[missing[i][0]], *missing[i]),
-    )
-    known.update((file, parsed) for (file, _), parsed in zip(missing, fresh, strict=True))
+    fingerprints = {s.file: s.key for s in sources if s.key is not None}
+    outlines: dict[str, Outlined] = {}
+    for file, key in fingerprints.items():
+        if (found := cache.load(key, "outline")) is not None:
+            outlines[file] = found
+    missing = [file for file in fingerprints if file not in outlines]
+    fresh = run_jobs(len(missing), lambda i: _parse_and_keep(cache, missing[i]))
+    for file, (key, outlined, parsed) in zip(missing, fresh, strict=True):
+        fingerprints[file], outlines[file] = key, outlined
+        if parsed is not None:
+            cache.keep(key, full=parsed, outline=outlined)
     problems: list[Problem] = []
-    for file, data in sources:
-        if isinstance(data, str):  # why it could not be read
-            problems.append(Problem(file, None, "error", data))
+    for source in sources:
+        if source.problem is not None:
+            problems.append(Problem(source.file, None, "error", source.problem))
         else:
-            problems.extend(known[file][1])
-    digests, merged = merge_days((file, known[file][0]) for file, _ in readable)
-    return Archive(digests, tuple(problems + merged), len(sources), fingerprints)
+            problems.extend(outlines[source.file][1])
+    merged, merge_problems = merge_days((file, outlines[file][0]) for file in fingerprints)
+    days = tuple(Outline(date, mentions, files) for date, mentions, files in merged)
+    return Archive(days, tuple(problems + merge_problems), len(sources), fingerprints, cache)

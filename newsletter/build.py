@@ -12,17 +12,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, partial
+from itertools import groupby
 from pathlib import Path
 
 from . import __version__
-from .archive import Archive, read_archive, read_sources
+from .archive import Archive, Source, read_archive, read_sources
 from .cache import Cache, State, digest
 from .config import Config
-from .editions import Day, Editions, Week, make_editions
+from .editions import Editions, WeekOutline, make_editions
 from .errors import InputError, Problem, Severity
 from .feeds import FEEDS, render_feed, render_feed_stylesheet
 from .inline import InlineFunction
 from .mail import Mail, compose, day_mail, shortened_note, specimen_inliner, week_mail
+from .model import Outline
 from .render import template_digest
 from .site import day_page, index_page, render_style, week_page
 from .workers import Progress, run_jobs
@@ -37,6 +39,7 @@ class Unit:
     material: tuple[object, ...]  # everything the files depend on besides config and templates
     render: Callable[[], Rendered]
     mail: bool = False  # renders an email, so needs the inliner
+    group: str = ""  # units of one group render in one process, one after another
 
 
 @dataclass(frozen=True)
@@ -119,69 +122,85 @@ class Renderer:
         page = index_page(self.editions, self.config).encode()
         return {"index.html": page, **render_style(), **render_feed_stylesheet(self.config)}, ()
 
-    def day_page(self, index: int, week: Week) -> Rendered:
+    def day_page(self, index: int, week: WeekOutline) -> Rendered:
         page = day_page(self.editions, index, week, self.config)
         return {f"days/{self.editions.days[index].key}.html": page.encode()}, ()
 
-    def week_page(self, week: Week) -> Rendered:
-        return {f"weeks/{week.key}.html": week_page(week, self.config).encode()}, ()
+    def week_page(self, week: WeekOutline) -> Rendered:
+        page = week_page(self.editions.week(week), self.config)
+        return {f"weeks/{week.key}.html": page.encode()}, ()
 
     def _mail(self, mail: Mail, full: int) -> Rendered:
         shown, files = compose(mail, self.config, self.inline, full)
         return files, (shortened_note(mail, shown, full),) if shown.shortened else ()
 
-    def day_mail(self, day: Day, latest: bool) -> Rendered:
+    def day_mail(self, outline: Outline, latest: bool) -> Rendered:
+        day = self.editions.day(outline)
         files, notes = self._mail(day_mail(day, self.config), self.config.email_full_papers)
         if latest:
             files["email/latest.eml"] = files[f"email/{day.key}.eml"]
         return files, notes
 
-    def week_mail(self, week: Week) -> Rendered:
-        return self._mail(week_mail(week, self.config), self.config.week_top)
+    def week_mail(self, week: WeekOutline) -> Rendered:
+        return self._mail(week_mail(self.editions.week(week), self.config), self.config.week_top)
 
 
 def plan(editions: Editions, renderer: Renderer, archive: Archive) -> list[Unit]:
+    """Every unit of output; those of one week are together, as they read the same days."""
     days = editions.days
-    week_of = {day.date: week for week in editions.weeks for day in week.days}
-    day_print = {d.date.isoformat(): archive.fingerprint(d) for d in archive.digests}
+    day_print = {d.key: archive.fingerprint(d) for d in days}
     week_print = {w.key: digest(*(day_print[d.key] for d in w.days)) for w in editions.weeks}
     window = editions.window(renderer.config.feed_days)
     start = window[-1].date
     finished = tuple(week_print[w.key] for w in editions.complete_weeks_since(start))
-    listing = tuple((d.key, len(d.papers)) for d in days)
+    listing = tuple((d.key, len(d.mentions)) for d in days)
     feeds = {"papers": (window, editions.entries_since(start)), "daily": window, "weekly": finished}
     units = [Unit(f"feed {name}", (feeds[name],), partial(renderer.feed, name)) for name in FEEDS]
-    units += [
-        Unit("index", (listing, day_print[days[-1].key], tuple(week_print)), renderer.index),
-    ]
-    for index, day in enumerate(days):
-        neighbours = tuple(days[i].key for i in (index - 1, index + 1) if 0 <= i < len(days))
-        week = week_of[day.date]
-        latest = index == len(days) - 1
-        units += [
-            Unit(
-                f"day {day.key}",
-                (day_print[day.key], index > 0, neighbours, week.key),
-                partial(renderer.day_page, index, week),
-            ),
-            Unit(
-                f"email {day.key}",
-                (day_print[day.key], latest),
-                partial(renderer.day_mail, day, latest),
-                mail=True,
-            ),
-        ]
+    units.append(
+        Unit("index", (listing, day_print[days[-1].key], tuple(week_print)), renderer.index)
+    )
+    index = {day.date: number for number, day in enumerate(days)}
     for week in editions.weeks:
+        for day in week.days:
+            units += _day_units(renderer, index[day.date], week, day_print[day.key])
         units += [
-            Unit(f"week {week.key}", (week_print[week.key],), partial(renderer.week_page, week)),
+            Unit(
+                f"week {week.key}",
+                (week_print[week.key],),
+                partial(renderer.week_page, week),
+                group=week.key,
+            ),
             Unit(
                 f"email {week.key}",
                 (week_print[week.key],),
                 partial(renderer.week_mail, week),
                 mail=True,
+                group=week.key,
             ),
         ]
     return units
+
+
+def _day_units(renderer: Renderer, index: int, week: WeekOutline, printed: str) -> list[Unit]:
+    days = renderer.editions.days
+    day = days[index]
+    neighbours = tuple(days[i].key for i in (index - 1, index + 1) if 0 <= i < len(days))
+    latest = index == len(days) - 1
+    return [
+        Unit(
+            f"day {day.key}",
+            (printed, index > 0, neighbours, week.key),
+            partial(renderer.day_page, index, week),
+            group=week.key,
+        ),
+        Unit(
+            f"email {day.key}",
+            (printed, latest),
+            partial(renderer.day_mail, day, latest),
+            mail=True,
+            group=week.key,
+        ),
+    ]
 
 
 def _unit_key(unit: Unit, salt: str) -> str:
@@ -210,24 +229,30 @@ def _collector_spared() -> Iterator[None]:
 
 
 def _load(
-    seeds: str, cache: Cache, sources: list[tuple[str, bytes | str]], strict: bool
+    seeds: str, cache: Cache, sources: list[Source], strict: bool
 ) -> tuple[Archive, Editions]:
     with _collector_spared():
         archive = read_archive(seeds, cache, sources)
-        editions = make_editions(archive.digests)
+        editions = make_editions(archive)
     errors, warnings = archive.count("error"), archive.count("warning")
     if strict and (errors or warnings):
         raise InputError(f"{errors} errors, {warnings} warnings with --strict; nothing written")
-    if not archive.digests:
+    if not archive.days:
         raise InputError("no digest to build", file=seeds)
     return archive, editions
 
 
-def _render_into(staging: Staging, unit: Unit) -> tuple[list[str], list[str], int]:
-    """Render one unit and stage its files: (files, notes, how many were written)."""
-    files, notes = unit.render()
-    written = sum(staging.put(path, data) for path, data in files.items())
-    return sorted(files), list(notes), written
+Rendering = tuple[list[str], list[str], int]  # one unit's files, notes, files written
+
+
+def _render_into(staging: Staging, units: list[Unit]) -> list[Rendering]:
+    """Render units and stage their files as each is done."""
+    results = []
+    for unit in units:
+        files, notes = unit.render()
+        written = sum(staging.put(path, data) for path, data in files.items())
+        results.append((sorted(files), list(notes), written))
+    return results
 
 
 Record = dict[str, dict[str, list[str]]]  # unit key -> the files it wrote and its notes
@@ -238,11 +263,13 @@ def _write(
 ) -> tuple[Record, WriteStats]:
     """Render the units not reused into a staging folder, link the reused, swap it in."""
     todo = [unit for key, unit in units.items() if key not in reused]
+    groups = [list(group) for _, group in groupby(todo, key=lambda unit: unit.group or unit.name)]
     with staged(target) as staging:
         for previous in reused.values():
             for path in previous["files"]:
                 staging.keep(path)
-        rendered = iter(run_jobs(len(todo), lambda i: _render_into(staging, todo[i]), progress))
+        jobs = run_jobs(len(groups), lambda i: _render_into(staging, groups[i]), progress)
+        rendered = (result for job in jobs for result in job)
         done: Record = {}
         written = 0
         for key in units:
@@ -293,8 +320,8 @@ def build(
     result = BuildResult(
         archive.files,
         archive.papers,
-        len(archive.digests),
-        archive.digests[-1].date.isoformat(),
+        len(archive.days),
+        archive.days[-1].key,
         archive.problems,
         tuple(note for unit in done.values() for note in unit["notes"]),
         stats,

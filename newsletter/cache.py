@@ -2,8 +2,10 @@
 
 Two things are kept, and both are only ever a shortcut to the same result:
 
-* parsed files, one entry a file named by a hash of its path and bytes, so unchanged
-  days are not parsed again and a new day adds one entry;
+* parsed files, named by a hash of their path and bytes, so unchanged days are not
+  parsed again and a new day adds one entry; each file is kept twice, in full and
+  as an outline (its mentions), so a build holds the outline of every day but the
+  papers of only the days it renders;
 * what the last build into an ``out/`` folder rendered: for every unit of
   output (a day's page, a day's email, the feeds…) the hash of everything it
   depends on and the files it wrote, and for every file its size and mtime.
@@ -84,33 +86,43 @@ def _stamp(path: Path) -> list[int]:
 
 
 class Cache:
+    """Without a folder, parses are kept in memory for the one build, and nothing else is kept."""
+
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.parsed_used: set[str] = set()
+        self._memory: dict[tuple[str, str], object] = {}
 
-    def _parsed_path(self, key: str) -> Path | None:
-        return self.folder / PARSED / f"{key}.pickle" if self.folder else None
+    @property
+    def persistent(self) -> bool:
+        return self.folder is not None
 
-    def parsed(self, key: str) -> Any:
-        """The stored parse of one file's bytes (``key`` hashes them), or None."""
+    def load(self, key: str, kind: str) -> Any:
+        """A stored parse of one file's bytes (``key`` hashes them), or None.
+
+        ``kind`` is "full" (its papers) or "outline" (its mentions only)."""
         self.parsed_used.add(key)
-        if (path := self._parsed_path(key)) is None:
-            return None
+        if self.folder is None:
+            return self._memory.get((key, kind))
         try:
-            stored_format, value = pickle.loads(path.read_bytes())
+            stored_format, value = pickle.loads(
+                (self.folder / PARSED / f"{key}.{kind}").read_bytes()
+            )
         except Exception:  # absent, damaged or foreign: parse again
             return None
         return value if stored_format == FORMAT else None
 
-    def keep_parsed(self, key: str, value: object) -> None:
-        """Store a parse at once: it stays right even if the build fails later."""
-        if (path := self._parsed_path(key)) is None:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _replace(path, pickle.dumps((FORMAT, value)))
-        except OSError:
-            pass
+    def keep(self, key: str, **kinds: object) -> None:
+        """Store parses at once: they stay right even if the build fails later."""
+        for kind, value in kinds.items():
+            if self.folder is None:
+                self._memory[(key, kind)] = value
+                continue
+            try:
+                (self.folder / PARSED).mkdir(parents=True, exist_ok=True)
+                _replace(self.folder / PARSED / f"{key}.{kind}", pickle.dumps((FORMAT, value)))
+            except OSError:
+                pass
 
     def memo(self, name: str, key: str, compute: Any) -> Any:
         """A small value computed once per key (the email inliner for a stylesheet)."""
@@ -178,7 +190,7 @@ class Cache:
         """Entries of files that changed or left the archive would only fill the folder."""
         assert self.folder is not None
         for entry in os.scandir(self.folder / PARSED):
-            if entry.name.removesuffix(".pickle") not in self.parsed_used:
+            if entry.name.split(".")[0] not in self.parsed_used:
                 os.unlink(entry.path)
 
 

@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .model import Digest, Paper
+from .archive import Archive
+from .model import Outline, Paper
 
 T = TypeVar("T")
 
 
-def vote_key(paper: Paper, index: int) -> tuple[int, int, int]:
+def vote_key(votes: int | None, index: int) -> tuple[int, int, int]:
     """Most votes first; papers with no vote after those with one; then source order."""
-    if paper.votes is None:
+    if votes is None:
         return (1, 0, index)
-    return (0, -paper.votes, index)
+    return (0, -votes, index)
 
 
-def rank_by(items: Iterable[T], paper: Callable[[T], Paper]) -> tuple[T, ...]:
-    """Items ordered by their paper's votes, ties kept in the order given."""
-    indexed = sorted(enumerate(items), key=lambda pair: vote_key(paper(pair[1]), pair[0]))
+def rank_by(items: Iterable[T], votes: Callable[[T], int | None]) -> tuple[T, ...]:
+    """Items ordered by their votes, ties kept in the order given."""
+    indexed = sorted(enumerate(items), key=lambda pair: vote_key(votes(pair[1]), pair[0]))
     return tuple(item for _, item in indexed)
 
 
 def rank(papers: Iterable[Paper]) -> tuple[Paper, ...]:
-    return rank_by(papers, lambda paper: paper)
+    return rank_by(papers, lambda paper: paper.votes)
 
 
 def has_votes(paper: Paper, min_votes: int) -> bool:
@@ -43,22 +44,12 @@ def first_thumbnail(papers: Iterable[Paper]) -> str | None:
     return next((p.thumbnail for p in papers if p.thumbnail), None)
 
 
-def content_key(paper: Paper) -> tuple[object, ...]:
-    """What a reader sees as the paper's text; votes change daily and are not part of it."""
-    return (
-        paper.title,
-        paper.authors,
-        paper.authors_elided,
-        paper.sections,
-        paper.thumbnail,
-        paper.video,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Day:
+    """A day with its papers, ranked by votes."""
+
     date: dt.date
-    papers: tuple[Paper, ...]  # ranked by votes
+    papers: tuple[Paper, ...]
 
     @property
     def key(self) -> str:
@@ -72,11 +63,12 @@ class WeekPaper:
 
 
 @dataclass(frozen=True, slots=True)
-class Week:
+class WeekOutline:
+    """An ISO week of the archive and its days, without their papers."""
+
     year: int
     number: int
-    days: tuple[Day, ...]
-    papers: tuple[WeekPaper, ...]  # each paper once, ranked by votes
+    days: tuple[Outline, ...]
 
     @property
     def key(self) -> str:
@@ -97,28 +89,73 @@ class Week:
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
-    """One paper as the papers feed shows it, once, however many days list it."""
-
-    paper: Paper
-    published: dt.date  # the first day it appeared
-    updated: dt.date  # the first day its current text appeared
+class Week(WeekOutline):
+    papers: tuple[WeekPaper, ...]  # each paper once, ranked by votes
 
 
 @dataclass(frozen=True, slots=True)
-class Editions:
-    days: tuple[Day, ...]  # oldest first
-    weeks: tuple[Week, ...]  # oldest first
-    entries: tuple[Entry, ...]  # newest first
+class EntryOutline:
+    """A paper in the papers feed, before its text is read."""
 
-    def window(self, days: int) -> tuple[Day, ...]:
+    arxiv_id: str
+    published: dt.date  # the first day it appeared
+    updated: dt.date  # the first day its current text appeared
+    votes: int | None  # on that day
+    text: str  # hash of that text
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One paper as the papers feed shows it, once, however many days list it."""
+
+    paper: Paper  # as listed on the day its current text appeared
+    published: dt.date
+    updated: dt.date
+
+
+LOADED_DAYS = 32  # days a process keeps with their papers: a week's, or a feed window's
+
+
+@dataclass(frozen=True)
+class Editions:
+    """What is published, as outlines; a day's papers are read when a page needs them."""
+
+    days: tuple[Outline, ...]  # oldest first
+    weeks: tuple[WeekOutline, ...]  # oldest first
+    entries: tuple[EntryOutline, ...]  # newest first
+    archive: Archive = field(compare=False)
+    loaded: dict[dt.date, Day] = field(default_factory=dict, compare=False, repr=False)
+
+    def day(self, outline: Outline) -> Day:
+        if (day := self.loaded.get(outline.date)) is None:
+            if len(self.loaded) >= LOADED_DAYS:
+                del self.loaded[next(iter(self.loaded))]
+            day = Day(outline.date, rank(self.archive.digest(outline).papers))
+            self.loaded[outline.date] = day
+        return day
+
+    def week(self, week: WeekOutline) -> Week:
+        seen: dict[str, WeekPaper] = {}
+        for day in map(self.day, week.days):
+            for paper in day.papers:
+                seen.setdefault(paper.arxiv_id, WeekPaper(paper, day.date))
+        papers = rank_by(seen.values(), lambda w: w.paper.votes)
+        return Week(week.year, week.number, week.days, papers)
+
+    def window(self, days: int) -> tuple[Outline, ...]:
         """The newest ``days`` days present in the archive, newest first."""
         return tuple(reversed(self.days[-days:]))
 
-    def entries_since(self, start: dt.date) -> tuple[Entry, ...]:
+    def entries_since(self, start: dt.date) -> tuple[EntryOutline, ...]:
         return tuple(e for e in self.entries if e.updated >= start)
 
-    def complete_weeks_since(self, start: dt.date) -> tuple[Week, ...]:
+    def entry(self, outline: EntryOutline) -> Entry:
+        """The entry with its paper, from the day its text appeared."""
+        day = self.day(next(d for d in reversed(self.days) if d.date == outline.updated))
+        paper = next(p for p in day.papers if p.arxiv_id == outline.arxiv_id)
+        return Entry(paper, outline.published, outline.updated)
+
+    def complete_weeks_since(self, start: dt.date) -> tuple[WeekOutline, ...]:
         """Weeks that can no longer change (a later day exists, or their Sunday does), newest
         first, that end on or after ``start``."""
         newest = self.days[-1].date
@@ -129,45 +166,39 @@ class Editions:
         )
 
 
-def make_entries(digests: Sequence[Digest]) -> tuple[Entry, ...]:
+def make_entries(days: Sequence[Outline]) -> tuple[EntryOutline, ...]:
     """A paper seen on several days is one entry: published on its first day,
     showing its latest text, updated on the day that text first appeared."""
-    first: dict[str, Entry] = {}
-    for digest in digests:
-        for paper in digest.papers:
-            seen = first.get(paper.arxiv_id)
-            if seen is None:
-                first[paper.arxiv_id] = Entry(paper, digest.date, digest.date)
-            elif content_key(seen.paper) != content_key(paper):
-                first[paper.arxiv_id] = Entry(paper, seen.published, digest.date)
-    by_day: dict[dt.date, list[Entry]] = {}
+    first: dict[str, EntryOutline] = {}
+    for day in days:
+        for mention in day.mentions:
+            seen = first.get(mention.arxiv_id)
+            if seen is None or seen.text != mention.text:
+                published = seen.published if seen else day.date
+                first[mention.arxiv_id] = EntryOutline(
+                    mention.arxiv_id, published, day.date, mention.votes, mention.text
+                )
+    by_day: dict[dt.date, list[EntryOutline]] = {}
     for entry in first.values():
         by_day.setdefault(entry.updated, []).append(entry)
     return tuple(
         entry
         for day in sorted(by_day, reverse=True)
-        for entry in rank_by(by_day[day], lambda e: e.paper)
+        for entry in rank_by(by_day[day], lambda e: e.votes)
     )
 
 
-def make_weeks(days: Sequence[Day]) -> tuple[Week, ...]:
-    grouped: dict[tuple[int, int], list[Day]] = {}
+def make_weeks(days: Sequence[Outline]) -> tuple[WeekOutline, ...]:
+    grouped: dict[tuple[int, int], list[Outline]] = {}
     for day in days:
         year, number, _ = day.date.isocalendar()
         grouped.setdefault((year, number), []).append(day)
     return tuple(
-        _week(year, number, members) for (year, number), members in sorted(grouped.items())
+        WeekOutline(year, number, tuple(members))
+        for (year, number), members in sorted(grouped.items())
     )
 
 
-def _week(year: int, number: int, days: list[Day]) -> Week:
-    seen: dict[str, WeekPaper] = {}
-    for day in days:
-        for paper in day.papers:
-            seen.setdefault(paper.arxiv_id, WeekPaper(paper, day.date))
-    return Week(year, number, tuple(days), rank_by(seen.values(), lambda w: w.paper))
-
-
-def make_editions(digests: Sequence[Digest]) -> Editions:
-    days = tuple(Day(d.date, rank(d.papers)) for d in digests)
-    return Editions(days=days, weeks=make_weeks(days), entries=make_entries(digests))
+def make_editions(archive: Archive) -> Editions:
+    days = archive.days
+    return Editions(days, make_weeks(days), make_entries(days), archive)

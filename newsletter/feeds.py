@@ -136,25 +136,27 @@ def week_item(week: Week, config: Config) -> FeedItem:
 
 def _items(name: str, editions: Editions, config: Config, start: dt.date) -> tuple[FeedItem, ...]:
     if name == "papers":
-        entries = editions.entries_since(start)
+        entries = map(editions.entry, editions.entries_since(start))
         return tuple(paper_item(e, config) for e in entries if has_votes(e.paper, config.min_votes))
     if name == "daily":
-        return tuple(day_item(day, config) for day in editions.window(config.feed_days))
-    return tuple(week_item(week, config) for week in editions.complete_weeks_since(start))
+        window = editions.window(config.feed_days)
+        return tuple(day_item(editions.day(day), config) for day in window)
+    weeks = editions.complete_weeks_since(start)
+    return tuple(week_item(editions.week(week), config) for week in weeks)
 
 
 def make_feed(name: str, editions: Editions, config: Config) -> Feed:
     """One of FEEDS over the window: the newest ``feed_days`` days of the archive."""
     window = editions.window(config.feed_days)
     items = _items(name, editions, config, window[-1].date)
-    return _feed(name, f"{config.title} — {FEEDS[name]}", items, window, config)
+    return _feed(name, f"{config.title} — {FEEDS[name]}", items, window[0].date, config)
 
 
 def _feed(
-    name: str, title: str, items: tuple[FeedItem, ...], window: tuple[Day, ...], config: Config
+    name: str, title: str, items: tuple[FeedItem, ...], newest: dt.date, config: Config
 ) -> Feed:
     """The feed's date is its newest item's, never the clock's (if empty, its newest day's)."""
-    updated = max((item.updated for item in items), default=config.midnight(window[0].date))
+    updated = max((item.updated for item in items), default=config.midnight(newest))
     return Feed(name, title, config.description, updated, items)
 
 

@@ -62,3 +62,30 @@ class Digest:
     date: dt.date
     papers: tuple[Paper, ...]
     sources: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A paper as one day lists it, without its text.
+
+    Enough to merge, count and rank days and to tell when a paper's text changed,
+    for the whole archive at a small fraction of the memory its papers take.
+    """
+
+    arxiv_id: str
+    origin: Origin
+    votes: int | None
+    text: str  # a hash of what a reader sees of the paper (votes aside)
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """One day of the archive as mentions: what every page knows of every day."""
+
+    date: dt.date
+    mentions: tuple[Mention, ...]
+    sources: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.date.isoformat()

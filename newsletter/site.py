@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Config
-from .editions import Day, Editions, Week, first_thumbnail
+from .editions import Editions, Week, WeekOutline, first_thumbnail
+from .model import Outline
 from .render import korean_date, render, source
 
 FEED_KINDS = (
@@ -44,8 +45,8 @@ class Page:
 @dataclass(frozen=True)
 class Month:
     label: str
-    days: tuple[Day, ...]
-    weeks: tuple[Week, ...]
+    days: tuple[Outline, ...]
+    weeks: tuple[WeekOutline, ...]
 
 
 def feed_links(config: Config) -> tuple[FeedLink, ...]:
@@ -61,8 +62,8 @@ def _render_page(template: str, page: Page, config: Config, **context: object) -
     return render(template, page=page, config=config, feeds=feed_links(config), **context)
 
 
-def day_page(editions: Editions, index: int, week: Week, config: Config) -> str:
-    day = editions.days[index]
+def day_page(editions: Editions, index: int, week: WeekOutline, config: Config) -> str:
+    day = editions.day(editions.days[index])
     titles = ", ".join(p.title for p in day.papers[:3])
     page = Page(
         f"days/{day.key}.html",
@@ -101,7 +102,7 @@ def week_page(week: Week, config: Config) -> str:
 
 
 def months(editions: Editions) -> tuple[Month, ...]:
-    grouped: dict[tuple[int, int], tuple[list[Day], list[Week]]] = {}
+    grouped: dict[tuple[int, int], tuple[list[Outline], list[WeekOutline]]] = {}
     for day in editions.days:
         grouped.setdefault((day.date.year, day.date.month), ([], []))[0].append(day)
     for week in editions.weeks:
@@ -114,7 +115,7 @@ def months(editions: Editions) -> tuple[Month, ...]:
 
 
 def index_page(editions: Editions, config: Config) -> str:
-    latest = editions.days[-1]
+    latest = editions.day(editions.days[-1])
     page = Page("index.html", config.title, config.description, first_thumbnail(latest.papers))
     return _render_page("index.html", page, config, latest=latest, months=months(editions))
 

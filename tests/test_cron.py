@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import pty
 import shutil
@@ -10,10 +11,16 @@ import subprocess
 import sys
 import time
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from conftest import CORPUS, SEEDS
+
+from newsletter.archive import read_archive
+from newsletter.cache import Cache
+from newsletter.editions import LOADED_DAYS, make_editions
+from newsletter.errors import InputError
 
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -82,6 +89,31 @@ def test_progress_bar_on_a_terminal_only(big_archive: Path, tmp_path: Path) -> N
             "build", "--no-cache", "--out", str(tmp_path / "x"), cwd=big_archive
         ).stderr.encode()
     )
+
+
+def test_days_are_read_back_even_if_the_cache_goes_away(tmp_path: Path) -> None:
+    """A build holds outlines and reads a day's papers back when it renders that day."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(CORPUS, seeds)
+    expected = read_archive(str(seeds)).digests
+    archive = read_archive(str(seeds), Cache(tmp_path / "cache"))
+    assert len(list((tmp_path / "cache" / "parsed").iterdir())) == 2 * len(expected)
+    shutil.rmtree(tmp_path / "cache")  # the user may delete it at any time
+    assert archive.digests == expected
+    (seeds / "2025-04-11.md").write_text("## Daily Papers (2025-04-11)\n")
+    with pytest.raises(InputError, match=r"2025-04-11\.md: changed during the build"):
+        archive.digest(archive.days[-1])
+
+
+def test_a_build_keeps_few_days_in_memory() -> None:
+    editions = make_editions(read_archive(str(CORPUS)))
+    for day in editions.days:
+        assert editions.day(day).papers
+    assert len(editions.loaded) == len(editions.days) < LOADED_DAYS
+    many = replace(editions, days=editions.days * 5, loaded={})
+    for index, day in enumerate(many.days):
+        many.day(replace(day, date=day.date + dt.timedelta(days=1000 * index)))
+    assert len(many.loaded) == LOADED_DAYS
 
 
 def test_unchanged_files_are_not_rewritten(tmp_path: Path) -> None:

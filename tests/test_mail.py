@@ -13,7 +13,7 @@ from conftest import ALL_DAY_FILES, CORPUS, SITE, build_into
 
 from newsletter.archive import read_archive
 from newsletter.config import Config
-from newsletter.editions import make_editions, rank
+from newsletter.editions import Day, make_editions, rank
 from newsletter.inline import inline_with_premailer
 from newsletter.mail import HTML_BUDGET, day_mail, fit, specimen_inliner
 from newsletter.model import Origin, Paper
@@ -32,6 +32,11 @@ def paper(votes: int | None, n: int = 0, authors: int = 0, elided: bool = False)
         authors=names,
         authors_elided=elided,
     )
+
+
+def corpus_day(key: str) -> Day:
+    editions = make_editions(read_archive(str(CORPUS)))
+    return editions.day(next(d for d in editions.days if d.key == key))
 
 
 def test_rank_votes_first_unvoted_last_stable_ties() -> None:
@@ -104,9 +109,7 @@ def test_default_headers_keep_the_file_valid(tmp_path: Path) -> None:
 
 def test_html_in_vote_order_with_budget_and_links(corpus_mail: Path) -> None:
     html = (corpus_mail / "email/2025-02-19.html").read_text()
-    day = next(
-        d for d in make_editions(read_archive(str(CORPUS)).digests).days if d.key == "2025-02-19"
-    )
+    day = corpus_day("2025-02-19")
     assert TITLE.findall(html) == [p.arxiv_id for p in day.papers]  # full, then listed
     assert html.count('class="cell paper"') == 20 and 'class="compact-item"' in html
     assert f'href="{SITE}days/2025-02-19.html"' in html
@@ -145,9 +148,7 @@ def test_build_says_when_a_day_was_shortened(chdir_tmp: Path) -> None:
 
 
 def test_size_budget_shrinks_full_papers() -> None:
-    day = next(
-        d for d in make_editions(read_archive(str(CORPUS)).digests).days if d.key == "2025-02-19"
-    )
+    day = corpus_day("2025-02-19")
     config = Config(site_url=SITE)
     shown, html = fit(day_mail(day, config), config, specimen_inliner(config), full=68)
     assert 0 < len(shown.full) < 68 and len(html.encode()) < HTML_BUDGET
@@ -155,7 +156,7 @@ def test_size_budget_shrinks_full_papers() -> None:
 
 
 def test_inliner_matches_premailer_on_a_whole_email() -> None:
-    day = make_editions(read_archive(str(CORPUS)).digests).days[-1]
+    day = corpus_day("2025-04-11")  # the newest
     config = Config(site_url=SITE, list_unsubscribe="mailto:u@example.org")
     _, raw = fit(day_mail(day, config), config, lambda html: html, full=20)
     ours = lxml.html.document_fromstring(specimen_inliner(config)(raw))

@@ -207,8 +207,8 @@ def test_duplicate_in_a_day_is_one_paper_with_a_warning() -> None:
         "## Daily Papers (2024-01-02)\n### [A again](https://arxiv.org/abs/2401.00001v3)\n"
     )
     days, _ = parse_text(text, "x.md")
-    digests, problems = merge_days([("x.md", days)])
-    assert [p.title for p in digests[0].papers] == ["A"]
+    [(_, papers, _)], problems = merge_days([("x.md", days)])
+    assert [p.title for p in papers] == ["A"]
     assert [str(p) for p in problems] == [
         "x.md:4: warning: paper 2401.00001 already listed at x.md:2; kept once"
     ]
@@ -221,9 +221,9 @@ def test_same_date_in_two_files_merges_with_warning() -> None:
     two, _ = parse_text(
         "## Daily Papers (2024-01-02)\n### [B](https://arxiv.org/abs/2401.00002)\n", "b.md"
     )
-    digests, problems = merge_days([("a.md", one), ("b.md", two)])
-    assert len(digests) == 1 and [p.title for p in digests[0].papers] == ["A", "B"]
-    assert digests[0].sources == ("a.md", "b.md")
+    merged, problems = merge_days([("a.md", one), ("b.md", two)])
+    [(_, papers, sources)] = merged
+    assert [p.title for p in papers] == ["A", "B"] and sources == ("a.md", "b.md")
     assert [str(p) for p in problems] == [
         "b.md:2: warning: 2024-01-02 also in a.md; the days are merged"
     ]
