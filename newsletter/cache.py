@@ -29,7 +29,7 @@ from typing import Any
 
 from . import __version__
 
-FORMAT = f"newsletter-cache-5-{__version__}"
+FORMAT = f"newsletter-cache-6-{__version__}"
 PARSED = "parsed"  # folder of parsed files
 
 

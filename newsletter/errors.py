@@ -39,7 +39,7 @@ class OutputError(NewsletterError):
     """The output folder cannot be written."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Problem:
     """One diagnostic about the input, reported as ``file:line: severity: message``."""
 

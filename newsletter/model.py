@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Origin:
     """Where something was read: a file as the user named it, and a 1-based line."""
 
@@ -17,7 +17,7 @@ class Origin:
         return f"{self.file}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Section:
     """One summary item: a labelled block (``What's New``) or a plain bullet (label None).
 
@@ -30,7 +30,7 @@ class Section:
     children: tuple[Section, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Paper:
     arxiv_id: str
     title: str
@@ -55,7 +55,7 @@ class Paper:
         return f"https://huggingface.co/papers/{self.arxiv_id}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Digest:
     """One day of the archive: its date and its papers in source order."""
 
@@ -64,7 +64,7 @@ class Digest:
     sources: tuple[str, ...] = field(default=())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Mention:
     """A paper as one day lists it, without its text.
 
@@ -78,7 +78,7 @@ class Mention:
     text: str  # a hash of what a reader sees of the paper (votes aside)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Outline:
     """One day of the archive as mentions: what every page knows of every day."""
 
