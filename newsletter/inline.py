@@ -4,7 +4,8 @@ Every email comes from the same templates and the same stylesheet, and the
 stylesheet styles elements by tag and class only. So premailer runs once, on a
 specimen email that holds every kind of element; what it writes onto each
 (tag, class) — the ``style`` attribute and the legacy attributes such as
-``bgcolor`` — is recorded and stamped onto every real email as it is rendered.
+``bgcolor`` — is recorded and stamped onto the tags of the email templates
+themselves, so every real email renders already inlined.
 If the stylesheet ever styled the same (tag, class) differently in different
 places, the specimen shows it and :class:`Inliner` refuses to be built, so the
 shortcut can never silently differ from premailer on the whole email.
@@ -15,11 +16,15 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from functools import cached_property
+from typing import Any
 
+import jinja2
 import lxml.html
 from markupsafe import escape
 
 from .errors import NewsletterError
+from .render import environment, source
 
 START_TAG = re.compile(r"<(?P<tag>[a-zA-Z][a-zA-Z0-9]*)(?P<attrs>(?:\s[^<>]*?)?)(?P<end>/?>)")
 CLASS_ATTR = re.compile(r'\sclass="(?P<value>[^"]*)"')
@@ -78,6 +83,12 @@ class Inliner:
         leftover = HEAD_STYLE.search(inlined)
         self.head_style = leftover.group(0) if leftover else ""
 
+    def __getstate__(self) -> dict[str, object]:
+        return {"attributes": self.attributes, "head_style": self.head_style}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.attributes, self.head_style = state["attributes"], state["head_style"]
+
     def _stamp(self, match: re.Match[str]) -> str:
         attrs = match["attrs"]
         found = CLASS_ATTR.search(attrs)
@@ -86,10 +97,28 @@ class Inliner:
             return match.group(0)
         return f"<{match['tag']}{attrs}{added}{match['end']}"
 
-    def __call__(self, html: str) -> str:
-        """``html`` with inline styles, and its <style> block reduced to what cannot inline."""
-        stamped = START_TAG.sub(self._stamp, html)
+    def _finish(self, stamped: str) -> str:
+        """The <style> block reduced to what cannot inline."""
         return HEAD_STYLE.sub(lambda _: self.head_style, stamped, count=1)
+
+    def __call__(self, html: str) -> str:
+        """``html`` with inline styles."""
+        return self._finish(START_TAG.sub(self._stamp, html))
+
+    @cached_property
+    def _templates(self) -> jinja2.Environment:
+        """The HTML templates with their tags stamped; the text ones as they are."""
+
+        def stamped(name: str) -> str:
+            text = source(name)
+            return START_TAG.sub(self._stamp, text) if name.endswith(".html") else text
+
+        return environment().overlay(loader=jinja2.FunctionLoader(stamped))
+
+    def render(self, template: str, **context: object) -> str:
+        """A template rendered with inline styles: the same as rendering it and calling
+        this inliner, without a pass over every tag of every email."""
+        return self._finish(self._templates.get_template(template).render(**context))
 
 
 InlineFunction = Callable[[str], str]

@@ -89,7 +89,10 @@ def week_mail(week: Week, config: Config) -> Mail:
 
 
 def _html(mail: Mail, config: Config, inline: InlineFunction) -> str:
-    return inline(render("email.html", mail=mail, config=config, css=source("email.css")))
+    context = {"mail": mail, "config": config, "css": source("email.css")}
+    if isinstance(inline, Inliner):  # styles stamped on the templates: no pass over the HTML
+        return inline.render("email.html", **context)
+    return inline(render("email.html", **context))
 
 
 def fit(mail: Mail, config: Config, inline: InlineFunction, full: int) -> tuple[Mail, str]:

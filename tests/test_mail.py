@@ -17,7 +17,7 @@ from newsletter.editions import Day, make_editions, rank
 from newsletter.inline import inline_with_premailer
 from newsletter.mail import HTML_BUDGET, day_mail, fit, specimen_inliner
 from newsletter.model import Origin, Paper
-from newsletter.render import author_line
+from newsletter.render import author_line, source
 
 TITLE = re.compile(r'<a class="title-link" href="https://arxiv.org/abs/([^"]+)"')
 
@@ -158,8 +158,12 @@ def test_size_budget_shrinks_full_papers() -> None:
 def test_inliner_matches_premailer_on_a_whole_email() -> None:
     day = corpus_day("2025-04-11")  # the newest
     config = Config(site_url=SITE, list_unsubscribe="mailto:u@example.org")
-    _, raw = fit(day_mail(day, config), config, lambda html: html, full=20)
-    ours = lxml.html.document_fromstring(specimen_inliner(config)(raw))
+    shown, raw = fit(day_mail(day, config), config, lambda html: html, full=20)
+    inliner = specimen_inliner(config)
+    # Builds render from templates stamped once; that is the same as stamping each email.
+    stamped = inliner.render("email.html", mail=shown, config=config, css=source("email.css"))
+    assert stamped == inliner(raw)
+    ours = lxml.html.document_fromstring(stamped)
     theirs = lxml.html.document_fromstring(inline_with_premailer(raw))
     pairs = list(zip(ours.body.iter(), theirs.body.iter(), strict=True))
     assert len(pairs) > 200
