@@ -6,7 +6,7 @@ time over the runs, and the peak memory of the largest run, for:
 
 * full:      a full build from an empty out/ and an empty cache;
 * baseline:  the same build done the straightforward way (premailer on every
-             email, no cache), in the same run (1x only: it is slow);
+             email, no cache, one process), in the same run (1x only: it is slow);
 * no change: a rebuild with nothing new (warm cache);
 * new day:   a rebuild after one new day lands (warm cache).
 """
@@ -32,7 +32,8 @@ BASELINE = [
     sys.executable,
     "-c",
     (
-        "import sys; from newsletter.build import build; from newsletter.config import Config; "
+        "import os, sys; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+        "from newsletter.build import build; from newsletter.config import Config; "
         "from newsletter.inline import inline_with_premailer as p; "
         "build(Config(), seeds=sys.argv[1], out=sys.argv[2], inline=p)"
     ),
@@ -40,7 +41,8 @@ BASELINE = [
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (MB) of one whole process."""
+    """Wall seconds and peak resident memory (MB) of one whole process (the largest of it
+    and its workers: each worker is a process of its own)."""
     start = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -105,12 +107,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scales", default="1,10")
+    parser.add_argument(
+        "--dir", help="where to make the archives and build (default: the system's temp folder)"
+    )
     args = parser.parse_args()
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; median of {args.runs} runs"
     )
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(dir=args.dir) as folder:
         for factor in (int(s) for s in args.scales.split(",")):
             for name, seconds, memory in scale(factor, args.runs, Path(folder)):
                 print(f"{name:45s} {seconds:7.2f} s  {memory:5d} MB peak")
