@@ -96,10 +96,10 @@ def _newest_email(out: Path) -> bytes | None:
 
 @contextmanager
 def _collector_spared() -> Iterator[None]:
-    """Loading the archive makes a million objects that live to the end and form no cycles;
-    the cyclic collector would walk them all, again and again, as they grow. So it is off
-    while they are made, and they are then frozen out of its walks until the build ends,
-    which also spares forked workers from copying their pages."""
+    """Loading the archive makes objects by the hundred thousand (a mention a paper) that live
+    to the end and form no cycles; the cyclic collector would walk them all, again and again,
+    as they grow. So it is off while they are made, and they are then frozen out of its walks
+    until the build ends, which also spares forked workers from copying their pages."""
     gc.disable()
     try:
         yield
