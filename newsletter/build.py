@@ -116,9 +116,10 @@ def _load(
         editions = make_editions(archive)
     errors, warnings = archive.count("error"), archive.count("warning")
     if strict and (errors or warnings):
-        raise InputError(f"{errors} errors, {warnings} warnings with --strict; nothing written")
+        message = f"{errors} errors, {warnings} warnings with --strict; nothing written"
+        raise InputError(message, problems=archive.problems)
     if not archive.days:
-        raise InputError("no digest to build", file=seeds)
+        raise InputError("no digest to build", file=seeds, problems=archive.problems)
     return archive, editions
 
 

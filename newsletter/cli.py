@@ -57,6 +57,8 @@ def reporting_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except NewsletterError as error:
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
             raise click.ClickException(str(error)) from None
         except (click.exceptions.Exit, click.ClickException):
             raise

@@ -17,11 +17,19 @@ def _where(file: str | None, line: int | None) -> str:
 class NewsletterError(Exception):
     """A problem the user can fix, located by file and line where known."""
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        problems: tuple[Problem, ...] = (),
+    ):
         super().__init__(message)
         self.message = message
         self.file = file
         self.line = line
+        self.problems = problems  # the problems in the input that led to it, to list first
 
     def __str__(self) -> str:
         return f"{_where(self.file, self.line)}{self.message}"

@@ -66,6 +66,25 @@ def test_config_error_from_build(chdir_tmp: Path) -> None:
     assert (code, err) == (1, "Error: newsletter.toml:1: feed_days must be at least 1, not -1\n")
 
 
+def test_build_that_stops_lists_the_problems_first(chdir_tmp: Path) -> None:
+    (chdir_tmp / "seeds").mkdir()
+    (chdir_tmp / "seeds" / "bad.md").write_text(
+        "## Daily Papers (2024-13-01)\n### [X](https://arxiv.org/abs/2401.00001)\n"
+    )
+    code, _, err = run("build")
+    assert code == 1 and err.splitlines() == [
+        "seeds/bad.md:1: error: invalid date '2024-13-01' (expected YYYY-MM-DD, 1991-2099)",
+        "seeds/bad.md:2: error: paper heading outside a valid date section",
+        "Error: seeds: no digest to build",
+    ]
+    code, _, err = run("build", "--seeds", str(CORPUS), "--strict")
+    assert code == 1 and err.splitlines() == [
+        f"{CORPUS}/2024-07-19.md:182: warning: control characters removed",
+        "Error: 0 errors, 1 warnings with --strict; nothing written",
+    ]
+    assert not (chdir_tmp / "out").exists()
+
+
 def test_build_last_line_says_what_it_did(chdir_tmp: Path) -> None:
     code, out, err = run("build", "--seeds", str(SEEDS), "--out", "site")
     assert code == 0 and err == ""
