@@ -10,15 +10,11 @@ from dataclasses import dataclass
 
 from .config import Config
 from .editions import Editions, Week, WeekOutline, first_thumbnail
+from .feeds import FEEDS, FORMATS
 from .model import Outline
 from .render import korean_date, render, source
 
-FEED_KINDS = (
-    ("atom", "application/atom+xml"),
-    ("rss", "application/rss+xml"),
-    ("json", "application/feed+json"),
-)
-FEED_NAMES = (("papers", "논문별"), ("daily", "일간"), ("weekly", "주간"))
+FEED_KINDS = (*FORMATS.items(), ("json", "application/feed+json"))
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ class Month:
 def feed_links(config: Config) -> tuple[FeedLink, ...]:
     return tuple(
         FeedLink(f"feeds/{name}.{kind}", media, f"{config.title} — {label} ({kind.upper()})", label)
-        for name, label in FEED_NAMES
+        for name, label in FEEDS.items()
         for kind, media in FEED_KINDS
     )
 
