@@ -10,7 +10,7 @@ folder that replaces ``out/`` in one step when all is done.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
@@ -95,25 +95,30 @@ def _newest_email(out: Path) -> bytes | None:
 
 
 @contextmanager
-def _collector_spared() -> Iterator[None]:
+def _collector_spared() -> Iterator[Callable[[], None]]:
     """Loading the archive makes objects by the hundred thousand (a mention a paper) that live
     to the end and form no cycles; the cyclic collector would walk them all, again and again,
-    as they grow. So it is off while they are made, and they are then frozen out of its walks
-    until the build ends, which also spares forked workers from copying their pages."""
-    gc.disable()
-    try:
-        yield
-    finally:
+    as they grow. So it is off while they are made; the function this yields, called once
+    they are, freezes them out of its walks until the block ends, which also spares forked
+    workers from copying their pages."""
+
+    def loaded() -> None:
         gc.freeze()
         gc.enable()
+
+    gc.disable()
+    try:
+        yield loaded
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 def _load(
     seeds: str, cache: Cache, sources: list[Source], strict: bool
 ) -> tuple[Archive, Editions]:
-    with _collector_spared():
-        archive = read_archive(seeds, cache, sources)
-        editions = make_editions(archive)
+    archive = read_archive(seeds, cache, sources)
+    editions = make_editions(archive)
     errors, warnings = archive.count("error"), archive.count("warning")
     if strict and (errors or warnings):
         message = f"{errors} errors, {warnings} warnings with --strict; nothing written"
@@ -182,8 +187,9 @@ def build(
     fingerprint = digest(salt, *sources)
     if (unchanged := _unchanged(state, target, fingerprint)) is not None:
         return unchanged
-    archive, editions = _load(seeds, cache, sources, strict)
-    try:
+    with _collector_spared() as loaded:
+        archive, editions = _load(seeds, cache, sources, strict)
+        loaded()
         renderer = Renderer(editions, config, cache, inline)
         units = {_unit_key(unit, salt): unit for unit in plan(editions, renderer, archive)}
         reused = {
@@ -196,8 +202,6 @@ def build(
             renderer.inline  # noqa: B018 (built once here, not once in every worker)
         before = _newest_email(target)
         done, stats = _write(target, units, reused, progress)
-    finally:
-        gc.unfreeze()
     result = BuildResult(
         archive.files,
         archive.papers,

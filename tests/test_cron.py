@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import pty
 import shutil
@@ -18,7 +19,9 @@ import pytest
 from conftest import CORPUS, SEEDS
 
 from newsletter.archive import read_archive
+from newsletter.build import build
 from newsletter.cache import Cache
+from newsletter.config import Config
 from newsletter.editions import LOADED_DAYS, make_editions
 from newsletter.errors import InputError
 
@@ -103,6 +106,17 @@ def test_days_are_read_back_even_if_the_cache_goes_away(tmp_path: Path) -> None:
     (seeds / "2025-04-11.md").write_text("## Daily Papers (2025-04-11)\n")
     with pytest.raises(InputError, match=r"2025-04-11\.md: changed during the build"):
         archive.digest(archive.days[-1])
+
+
+def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    """The archive is frozen out of the collector only while a build runs, even one that
+    stops: a process that builds again and again must not keep it frozen."""
+    for strict in (False, True):
+        try:
+            build(Config(), seeds=str(CORPUS), out=str(tmp_path / "out"), strict=strict)
+        except InputError:
+            assert strict
+        assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_a_build_keeps_few_days_in_memory() -> None:
