@@ -60,7 +60,7 @@ class Archive:
             try:
                 data = Path(file).read_bytes()
             except OSError as error:
-                raise InputError(f"cannot read: {error.strerror}", file=file) from None
+                raise InputError(_unreadable(error), file=file) from None
             if _key(file, data) != key:
                 raise InputError("changed during the build; build again", file=file)
             parsed = read_file(file, data)
@@ -165,6 +165,10 @@ class Source:
     problem: str | None = None
 
 
+def _unreadable(error: OSError) -> str:
+    return f"cannot read: {error.strerror}"
+
+
 def _key(file: str, data: bytes) -> str:
     return digest(__version__, file, data)
 
@@ -176,7 +180,7 @@ def read_sources(folder: str) -> list[Source]:
         try:
             sources.append(Source(file, _key(file, Path(file).read_bytes())))
         except OSError as error:
-            sources.append(Source(file, None, f"cannot read: {error.strerror}"))
+            sources.append(Source(file, None, _unreadable(error)))
     return sources
 
 
@@ -209,7 +213,7 @@ def _parse_and_keep(cache: Cache, file: str) -> tuple[str, Outlined, Parsed | No
         data = Path(file).read_bytes()
     except OSError as error:
         data = b""
-        parsed: Parsed = ({}, [Problem(file, None, "error", f"cannot read: {error.strerror}")])
+        parsed: Parsed = ({}, [Problem(file, None, "error", _unreadable(error))])
     else:
         parsed = read_file(file, data)
     key = _key(file, data)  # the file may have changed since it was hashed: this is it now
@@ -235,6 +239,7 @@ def read_archive(
     fresh = run_jobs(len(missing), lambda i: _parse_and_keep(cache, missing[i]))
     for file, (key, outlined, parsed) in zip(missing, fresh, strict=True):
         fingerprints[file], outlines[file] = key, outlined
+        cache.parsed_used.add(key)  # a file changed since it was hashed has a new key
         if parsed is not None:
             cache.keep(key, full=parsed, outline=outlined)
     problems: list[Problem] = []

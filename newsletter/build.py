@@ -191,7 +191,7 @@ def build(
         archive, editions = _load(seeds, cache, sources, strict)
         loaded()
         renderer = Renderer(editions, config, cache, inline)
-        units = {_unit_key(unit, salt): unit for unit in plan(editions, renderer, archive)}
+        units = {_unit_key(unit, salt): unit for unit in plan(editions, renderer)}
         reused = {
             key: previous
             for key in units

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import cached_property, partial
 
 from . import __version__
-from .archive import Archive
 from .cache import Cache, digest
 from .config import Config
 from .editions import Editions, WeekOutline
@@ -84,10 +83,10 @@ class Renderer:
         return self._mail(week_mail(self.editions.week(week), self.config), self.config.week_top)
 
 
-def plan(editions: Editions, renderer: Renderer, archive: Archive) -> list[Unit]:
+def plan(editions: Editions, renderer: Renderer) -> list[Unit]:
     """Every unit of output; those of one week are together, as they read the same days."""
     days = editions.days
-    day_print = {d.key: archive.fingerprint(d) for d in days}
+    day_print = {d.key: editions.archive.fingerprint(d) for d in days}
     week_print = {w.key: digest(*(day_print[d.key] for d in w.days)) for w in editions.weeks}
     window = editions.window(renderer.config.feed_days)
     start = window[-1].date
