@@ -33,15 +33,18 @@ class WriteStats:
     removed: int
 
 
-def _same(old: Path, data: bytes) -> bool:
+def _same(old: str, data: bytes) -> bool:
     try:
-        return old.stat().st_size == len(data) and old.read_bytes() == data
+        if os.stat(old).st_size != len(data):
+            return False
+        with open(old, "rb") as handle:
+            return handle.read() == data
     except OSError:
         return False
 
 
 @contextmanager
-def _reported(fallback: Path) -> Iterator[None]:
+def _reported(fallback: Path | str) -> Iterator[None]:
     """OSError as the OutputError the user sees, naming the file."""
     try:
         yield
@@ -61,33 +64,37 @@ class Staging:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.root = out.with_name(f".{out.name}{STAGING_SUFFIX}")
-        self._folders: set[Path] = set()
+        self._folders: set[str] = set()
 
-    def _target(self, relative: str) -> Path:
-        target = self.root / relative
-        if target.parent not in self._folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
-        return target
+    # Paths as strings from here on: a build stages thousands of files, and pathlib's
+    # objects cost more than the system calls they wrap.
+    def _folder(self, target: str) -> None:
+        folder = os.path.dirname(target)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
 
     def put(self, relative: str, data: bytes) -> bool:
         """Stage a rendered file; True if it was written, False if out/ had these bytes."""
-        with _reported(self.root / relative):
-            target = self._target(relative)
-            old = self.out / relative
+        target = os.path.join(self.root, relative)
+        with _reported(target):
+            self._folder(target)
+            old = os.path.join(self.out, relative)
             if _same(old, data):
                 self._link(old, target)
                 return False
-            target.write_bytes(data)
+            Path(target).write_bytes(data)
             return True
 
     def keep(self, relative: str) -> None:
         """Stage out/'s current file, known to be unchanged."""
-        with _reported(self.root / relative):
-            self._link(self.out / relative, self._target(relative))
+        target = os.path.join(self.root, relative)
+        with _reported(target):
+            self._folder(target)
+            self._link(os.path.join(self.out, relative), target)
 
     @staticmethod
-    def _link(old: Path, target: Path) -> None:
+    def _link(old: str, target: str) -> None:
         try:
             os.link(old, target)  # same inode: the mtime stays
         except OSError:
@@ -162,7 +169,9 @@ def _locked(out: Path) -> Iterator[None]:
 
 
 def _count_removed(out: Path, paths: set[str]) -> int:
-    if not out.is_dir():
-        return 0
-    old = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    """Files of ``out`` that are not among ``paths`` (relative, with "/")."""
+    old: set[str] = set()
+    for folder, _, files in os.walk(out):
+        prefix = os.path.relpath(folder, out).replace(os.sep, "/") + "/"
+        old.update(name if prefix == "./" else prefix + name for name in files)
     return len(old - paths)
