@@ -202,9 +202,9 @@ def _add_entry(generator: Any, item: FeedItem) -> None:
     entry.content(item.content_html, type="html")
     # RSS readers treat <description> as HTML, so the plain-text summary goes in escaped.
     entry.summary(str(escape(item.summary)), type="html")
-    for name in item.authors:
-        entry.author({"name": name})
-        entry.dc.dc_creator(name)
+    if item.authors:  # all at once: feedgen walks every author given so far on each call
+        entry.author([{"name": name} for name in item.authors])
+        entry.dc.dc_creator(list(item.authors))
     if item.image:
         entry.media.thumbnail({"url": item.image}, group=None)
 
