@@ -13,6 +13,7 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from itertools import groupby
 from pathlib import Path
 
@@ -23,9 +24,10 @@ from .config import Config
 from .editions import Editions, make_editions
 from .errors import InputError, Problem, Severity
 from .inline import InlineFunction
+from .mail import specimen_inliner
 from .plan import Renderer, Unit, plan
 from .render import template_digest
-from .workers import Progress, run_jobs
+from .workers import Progress, in_background, run_jobs
 from .write import Staging, WriteStats, staged
 
 
@@ -114,6 +116,24 @@ def _collector_spared() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
 
 
+@contextmanager
+def _inliner(
+    config: Config, cache: Cache, given: InlineFunction | None
+) -> Iterator[Callable[[], InlineFunction]]:
+    """The email inliner, as a function called when an email is first rendered. Unless the
+    cache has it, premailer learns the stylesheet in a process of its own (see
+    ``inline``), alongside the reading of the archive, which needs the other cores."""
+    if given is not None:
+        yield lambda: given
+        return
+    key = digest(__version__, template_digest(), config)
+    if (known := cache.recall("inliner", key)) is not None:
+        yield lambda: known
+        return
+    with in_background(partial(specimen_inliner, config)) as learned:
+        yield lambda: cache.remember("inliner", key, learned())
+
+
 def _load(
     seeds: str, cache: Cache, sources: list[Source], strict: bool
 ) -> tuple[Archive, Editions]:
@@ -187,10 +207,10 @@ def build(
     fingerprint = digest(salt, *sources)
     if (unchanged := _unchanged(state, target, fingerprint)) is not None:
         return unchanged
-    with _collector_spared() as loaded:
+    with _inliner(config, cache, inline) as learn_inliner, _collector_spared() as loaded:
         archive, editions = _load(seeds, cache, sources, strict)
         loaded()
-        renderer = Renderer(editions, config, cache, inline)
+        renderer = Renderer(editions, config, learn_inliner)
         units = {_unit_key(unit, salt): unit for unit in plan(editions, renderer)}
         reused = {
             key: previous

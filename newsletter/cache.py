@@ -25,10 +25,11 @@ import pickle
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import __version__
 
+T = TypeVar("T")
 FORMAT = f"newsletter-cache-6-{__version__}"
 PARSED = "parsed"  # folder of parsed files
 
@@ -123,19 +124,23 @@ class Cache:
             except OSError:
                 pass
 
-    def memo(self, name: str, key: str, compute: Any) -> Any:
-        """A small value computed once per key (the email inliner for a stylesheet)."""
-        path = self.folder / f"{name}-{key[:32]}.pickle" if self.folder else None
-        if path is not None:
+    def _small(self, name: str, key: str) -> Path | None:
+        return self.folder / f"{name}-{key[:32]}.pickle" if self.folder else None
+
+    def recall(self, name: str, key: str) -> Any:
+        """A small value kept by :meth:`remember` (the email inliner for a stylesheet), or None."""
+        if (path := self._small(name, key)) is None:
+            return None
+        try:
+            with open(path, "rb") as handle:
+                return pickle.load(handle)
+        except Exception:  # absent, damaged or foreign: computed again
+            return None
+
+    def remember(self, name: str, key: str, value: T) -> T:
+        if (path := self._small(name, key)) is not None:
             try:
-                with open(path, "rb") as handle:
-                    return pickle.load(handle)
-            except Exception:  # absent, damaged or foreign: compute it again
-                pass
-        value = compute()
-        if path is not None:
-            try:
-                self.folder.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+                path.parent.mkdir(parents=True, exist_ok=True)
                 _replace(path, pickle.dumps(value))
             except OSError:
                 pass

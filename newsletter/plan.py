@@ -11,15 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
 
-from . import __version__
-from .cache import Cache, digest
+from .cache import digest
 from .config import Config
 from .editions import Editions, WeekOutline
 from .feeds import FEEDS, render_feed, render_feed_stylesheet
 from .inline import InlineFunction
-from .mail import Mail, compose, day_mail, shortened_note, specimen_inliner, week_mail
+from .mail import Mail, compose, day_mail, shortened_note, week_mail
 from .model import Outline
-from .render import template_digest
 from .site import day_page, index_page, render_style, week_page
 
 Rendered = tuple[dict[str, bytes], tuple[str, ...]]  # files, notes for the user
@@ -36,22 +34,15 @@ class Unit:
 
 @dataclass
 class Renderer:
-    """Renders one unit at a time; builds the email inliner only if some email is rendered."""
+    """Renders one unit at a time; gets the email inliner only if some email is rendered."""
 
     editions: Editions
     config: Config
-    cache: Cache
-    inline_override: InlineFunction | None = None
+    learn_inliner: Callable[[], InlineFunction]
 
     @cached_property
     def inline(self) -> InlineFunction:
-        if self.inline_override:
-            return self.inline_override
-        key = digest(__version__, template_digest(), self.config)
-        inliner: InlineFunction = self.cache.memo(
-            "inliner", key, partial(specimen_inliner, self.config)
-        )
-        return inliner
+        return self.learn_inliner()
 
     def feed(self, name: str) -> Rendered:
         return render_feed(name, self.editions, self.config), ()

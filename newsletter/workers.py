@@ -6,6 +6,7 @@ takes the next job from a shared counter, so a slow job (the feeds) does not
 hold the others back, and only the jobs' small results travel back by pipe.
 The calling process works too. Where ``fork`` is missing, or there is one
 core, or too few jobs to be worth it, the jobs simply run in this process.
+One long computation can also run in the background, beside such jobs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import pickle
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, TypeVar
+from functools import cache, partial
+from typing import Any, TypeVar, cast
 
 from .errors import NewsletterError
 
@@ -72,15 +74,14 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _worker(job: Callable[[int], T], counter: _Counter, pipe: int, parent: int) -> None:
-    """The body of a forked worker; never returns."""
+def _worker(work: Callable[[], object], stop: Callable[[], None], pipe: int, parent: int) -> None:
+    """The body of a forked worker: ``work()`` sent back by ``pipe``; never returns."""
     code = 0
     try:
         _die_with_parent(parent)
-        results = {index: job(index) for index in counter.jobs()}
-        payload = pickle.dumps(("done", results))
+        payload = pickle.dumps(("done", work()))
     except BaseException as error:  # handed to the parent, which raises it
-        counter.stop()
+        stop()
         try:
             payload = pickle.dumps(("failed", error))
         except Exception:
@@ -105,6 +106,10 @@ def _collect(pid: int, pipe: int) -> tuple[str, Any]:
     return kind, value
 
 
+def _results(job: Callable[[int], T], counter: _Counter) -> dict[int, T]:
+    return {index: job(index) for index in counter.jobs()}
+
+
 @contextmanager
 def _forked(job: Callable[[int], T], counter: _Counter, workers: int) -> Iterator[list[Any]]:
     children: list[tuple[int, int]] = []
@@ -114,7 +119,8 @@ def _forked(job: Callable[[int], T], counter: _Counter, workers: int) -> Iterato
         pid = os.fork()
         if pid == 0:
             os.close(read)
-            _worker(job, counter, write, parent)
+            work = partial(_results, job, counter)
+            _worker(work, counter.stop, write, parent)
         os.close(write)
         children.append((pid, read))
     outcomes: list[Any] = []
@@ -154,3 +160,38 @@ def run_jobs(count: int, job: Callable[[int], T], done: Progress | None = None) 
     if done:
         done(count, count)
     return [found[index] for index in range(count)]
+
+
+@contextmanager
+def in_background(compute: Callable[[], T]) -> Iterator[Callable[[], T]]:
+    """Start ``compute()`` in a forked process at once, so it runs alongside what this
+    process does next; the block gets a function that waits for its result (raising its
+    error, if it failed). A result never asked for is abandoned when the block ends.
+    Where ``fork`` is missing, or there is one core, ``compute`` runs when first asked."""
+    if not hasattr(os, "fork") or cores() < 2:
+        yield cache(compute)
+        return
+    read, write = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        _worker(compute, lambda: None, write, parent)
+    os.close(write)
+    outcome: list[tuple[str, Any]] = []
+
+    def result() -> T:
+        if not outcome:
+            outcome.append(_collect(pid, read))
+        kind, value = outcome[0]
+        if kind == "failed":
+            raise value
+        return cast(T, value)
+
+    try:
+        yield result
+    finally:
+        if not outcome:
+            os.kill(pid, signal.SIGKILL)
+            os.close(read)
+            os.waitpid(pid, 0)
