@@ -13,18 +13,19 @@ shortcut can never silently differ from premailer on the whole email.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
-import lxml.html
 from markupsafe import escape
 
 from .errors import NewsletterError
 from .render import environment, source
+
+if TYPE_CHECKING:
+    import lxml.html
 
 START_TAG = re.compile(r"<(?P<tag>[a-zA-Z][a-zA-Z0-9]*)(?P<attrs>(?:\s[^<>]*?)?)(?P<end>/?>)")
 CLASS_ATTR = re.compile(r'\sclass="(?P<value>[^"]*)"')
@@ -34,6 +35,8 @@ Key = tuple[str, str]  # (tag, class attribute)
 
 def premailer_options() -> dict[str, object]:
     """premailer as email needs it: no network, quiet, @media kept with !important."""
+    import logging  # here, like premailer itself: only a build that runs premailer needs it
+
     return {
         "allow_network": False,
         "strip_important": False,
@@ -60,6 +63,8 @@ def _key(element: lxml.html.HtmlElement) -> Key:
 
 def _learn(before: str, after: str) -> dict[Key, str]:
     """What premailer added to each (tag, class), as attribute text to insert."""
+    import lxml.html  # here, with premailer: a build that finds the inliner cached needs neither
+
     original = lxml.html.document_fromstring(before)
     inlined = lxml.html.document_fromstring(after)
     learned: dict[Key, str] = {}
