@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from . import __version__
 
 T = TypeVar("T")
-FORMAT = f"newsletter-cache-6-{__version__}"
+FORMAT = f"newsletter-cache-7-{__version__}"
 PARSED = "parsed"  # folder of parsed files
 
 
