@@ -138,10 +138,14 @@ class Cache:
             return None
 
     def remember(self, name: str, key: str, value: T) -> T:
+        """Keep ``value`` for ``key``, in place of what was kept under older keys."""
         if (path := self._small(name, key)) is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _replace(path, pickle.dumps(value))
+                for older in path.parent.glob(f"{name}-*.pickle"):
+                    if older != path:
+                        older.unlink(missing_ok=True)
             except OSError:
                 pass
         return value

@@ -162,6 +162,16 @@ def test_deleting_the_cache_changes_nothing(tmp_path: Path) -> None:
     assert fresh.returncode == 0 and tree(tmp_path / "fresh") == built
 
 
+def test_the_cache_keeps_the_email_styles_of_the_current_templates_only(tmp_path: Path) -> None:
+    shutil.copytree(CORPUS, tmp_path / "seeds")
+    cache = tmp_path / ".newsletter-cache"
+    run("build", cwd=tmp_path)
+    first = sorted(cache.glob("inliner-*.pickle"))
+    assert run("build", "--title", "Renamed", cwd=tmp_path).returncode == 0
+    second = sorted(cache.glob("inliner-*.pickle"))
+    assert len(first) == len(second) == 1 and first != second
+
+
 def test_same_bytes_whatever_the_clock_locale_zone_hash_seed_or_file_order(tmp_path: Path) -> None:
     assert shutil.which("faketime"), "faketime is not installed (see README)"
     forward, backward = tmp_path / "a" / "seeds", tmp_path / "b" / "seeds"
