@@ -106,23 +106,26 @@ def _collect(pid: int, pipe: int) -> tuple[str, Any]:
     return kind, value
 
 
+def _fork(work: Callable[[], object], stop: Callable[[], None]) -> tuple[int, int]:
+    """A worker doing ``work``: its pid, and the pipe its result comes back by."""
+    read, write = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        _worker(work, stop, write, parent)
+    os.close(write)
+    return pid, read
+
+
 def _results(job: Callable[[int], T], counter: _Counter) -> dict[int, T]:
     return {index: job(index) for index in counter.jobs()}
 
 
 @contextmanager
 def _forked(job: Callable[[int], T], counter: _Counter, workers: int) -> Iterator[list[Any]]:
-    children: list[tuple[int, int]] = []
-    parent = os.getpid()
-    for _ in range(workers):
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(read)
-            work = partial(_results, job, counter)
-            _worker(work, counter.stop, write, parent)
-        os.close(write)
-        children.append((pid, read))
+    work = partial(_results, job, counter)
+    children = [_fork(work, counter.stop) for _ in range(workers)]
     outcomes: list[Any] = []
     try:
         yield outcomes
@@ -171,13 +174,7 @@ def in_background(compute: Callable[[], T]) -> Iterator[Callable[[], T]]:
     if not hasattr(os, "fork") or cores() < 2:
         yield cache(compute)
         return
-    read, write = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read)
-        _worker(compute, lambda: None, write, parent)
-    os.close(write)
+    pid, read = _fork(compute, lambda: None)
     outcome: list[tuple[str, Any]] = []
 
     def result() -> T:
