@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,8 @@ from .parse import parse_text
 from .workers import run_jobs
 
 DIGEST_SUFFIXES = (".md", ".txt")
+# A day of the real archive is about 40 KB; a file this large is a mistake, not a day.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,7 @@ class Archive:
         key = self.fingerprints[file]
         parsed: Parsed | None = self.cache.load(key, "full")
         if parsed is None:  # the cache folder was deleted during the build
-            try:
-                data = Path(file).read_bytes()
-            except OSError as error:
-                raise InputError(_unreadable(error), file=file) from None
+            data = read_bytes(file)
             if _key(file, data) != key:
                 raise InputError("changed during the build; build again", file=file)
             parsed = read_file(file, data)
@@ -125,8 +126,19 @@ def merge_days(
     return merged, problems
 
 
+def is_digest_name(name: str) -> bool:
+    """``*.md`` and ``*.txt``, but not README nor what editors leave behind: hidden files
+    (Emacs's ``.#name`` lock links among them), ``name~`` backups, ``#name#`` autosaves."""
+    return (
+        name.lower().endswith(DIGEST_SUFFIXES)
+        and not name.upper().startswith("README")
+        and not name.startswith((".", "#"))
+        and not name.endswith("~")
+    )
+
+
 def archive_files(folder: str) -> list[str]:
-    """The digest files of a folder (``*.md``, ``*.txt``; not README), sorted by name."""
+    """The digest files of a folder, sorted by name; see :func:`is_digest_name`."""
     root = Path(folder)
     if not root.exists():
         raise InputError("no such folder", file=folder)
@@ -136,13 +148,38 @@ def archive_files(folder: str) -> list[str]:
         entries = sorted(root.iterdir(), key=lambda p: p.name)
     except OSError as error:
         raise InputError(f"cannot list folder: {error.strerror}", file=folder) from None
-    return [
-        str(entry)
-        for entry in entries
-        if entry.suffix.lower() in DIGEST_SUFFIXES
-        and not entry.name.upper().startswith("README")
-        and (entry.is_file() or entry.is_symlink())  # a broken link is reported, not skipped
-    ]
+    # Anything else with such a name (a folder, a FIFO, a broken link) is reported when read.
+    return [str(entry) for entry in entries if is_digest_name(entry.name)]
+
+
+def read_bytes(file: str) -> bytes:
+    """A digest file's bytes: a regular file (after following links) of at most
+    MAX_FILE_BYTES, so a FIFO or a device can neither block nor exhaust the build."""
+    try:
+        # O_NONBLOCK: opening a FIFO waits for a writer; with it, opening returns at once.
+        handle = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as error:
+        raise InputError(_unreadable(error), file=file) from None
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode):
+            raise InputError(f"not a regular file ({_kind(status.st_mode)})", file=file)
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES and (chunk := os.read(handle, 1 << 20)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        raise InputError(_unreadable(error), file=file) from None
+    finally:
+        os.close(handle)
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"larger than the {MAX_FILE_BYTES >> 20} MB limit", file=file)
+    return b"".join(chunks)
+
+
+def _kind(mode: int) -> str:
+    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
+    return next((name for test, name in kinds.items() if test(mode)), "a device")
 
 
 Parsed = tuple[dict[dt.date, list[Paper]], list[Problem]]  # one file's days and problems
@@ -178,9 +215,9 @@ def read_sources(folder: str) -> list[Source]:
     sources: list[Source] = []
     for file in archive_files(folder):
         try:
-            sources.append(Source(file, _key(file, Path(file).read_bytes())))
-        except OSError as error:
-            sources.append(Source(file, None, _unreadable(error)))
+            sources.append(Source(file, _key(file, read_bytes(file))))
+        except InputError as error:
+            sources.append(Source(file, None, error.message))
     return sources
 
 
@@ -211,10 +248,10 @@ def _parse_and_keep(cache: Cache, file: str) -> tuple[str, Outlined, Parsed | No
     """Parse one file and store it: its hash, its outline, and, if the cache is in memory
     (a forked worker's memory is not this process's), its parse."""
     try:
-        data = Path(file).read_bytes()
-    except OSError as error:
+        data = read_bytes(file)
+    except InputError as error:
         data = b""
-        parsed: Parsed = ({}, [Problem(file, None, "error", _unreadable(error))])
+        parsed: Parsed = ({}, [Problem.from_error(error)])
     else:
         parsed = read_file(file, data)
     key = _key(file, data)  # the file may have changed since it was hashed: this is it now

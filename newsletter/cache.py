@@ -203,7 +203,12 @@ class Cache:
 
 
 def _replace(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all; a failed write (a full disk) leaves nothing behind."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

@@ -14,7 +14,7 @@ from . import __version__
 from .archive import Archive, read_archive
 from .build import BuildResult, build
 from .config import load_config
-from .errors import NewsletterError
+from .errors import NewsletterError, shown
 from .workers import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,8 +49,9 @@ def config_options(command: F) -> F:
     )(command)
 
 
-def reporting_errors(command: F) -> F:
-    """Our errors become ``Error: file:line: message`` and exit code 1, never a traceback."""
+def reporting_errors(command: F, *, writes: str = "") -> F:
+    """Our errors become ``Error: file:line: message`` and exit code 1, never a traceback.
+    ``writes`` names what the command leaves whole when it fails unexpectedly."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -66,9 +67,10 @@ def reporting_errors(command: F) -> F:
             # A bug, not bad input: still one line for cron, the details on request.
             if os.environ.get("NEWSLETTER_DEBUG"):
                 raise
-            message = f"unexpected {type(error).__name__}: {error} (out/ was not half-written; "
+            whole = f"{writes} was not half-written; " if writes else ""
             raise click.ClickException(
-                message + "run with NEWSLETTER_DEBUG=1 for details)"
+                shown(f"unexpected {type(error).__name__}: {error} ")
+                + f"({whole}run with NEWSLETTER_DEBUG=1 for details)"
             ) from None
 
     return wrapper  # type: ignore[return-value]
@@ -133,7 +135,7 @@ def check(folder: str, strict: bool) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing unless something is wrong.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list every email that was shortened.")
 @config_options
-@reporting_errors
+@functools.partial(reporting_errors, writes="out/")
 def build_command(
     seeds: str,
     out: str,

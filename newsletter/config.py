@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.utils import parseaddr
+from email import policy
+from email.headerregistry import Address
+from functools import partial
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import ConfigError
+from .errors import UNPRINTABLE, ConfigError, describe
 
 CONFIG_NAME = "newsletter.toml"
 PYPROJECT_NAME = "pyproject.toml"
@@ -27,9 +30,9 @@ class Config:
     site_url: str = "http://localhost:8000/"
     author: str = "newsletter"
     email_from: str = "newsletter@localhost"
-    email_to: str | None = None
+    email_to: tuple[str, ...] = ()  # default: email_from
     reply_to: str | None = None
-    list_unsubscribe: str | None = None
+    list_unsubscribe: tuple[str, ...] = ()  # https: first, then mailto:
     email_full_papers: int = 20
     min_votes: int = 0
     feed_days: int = 14
@@ -41,8 +44,8 @@ class Config:
         return ZoneInfo(self.timezone)
 
     @property
-    def recipient(self) -> str:
-        return self.email_to or self.email_from
+    def recipients(self) -> tuple[str, ...]:
+        return self.email_to or (self.email_from,)
 
     @property
     def domain(self) -> str:
@@ -60,42 +63,175 @@ class Config:
 FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 # The whole-number settings and their smallest sensible value.
 MINIMUM = {"email_full_papers": 0, "min_votes": 0, "feed_days": 1, "week_top": 1}
+# Longest a one-line setting may be: it lands in headers, subjects and every page's title.
+MAX_TEXT = 200
+MAX_DESCRIPTION = 1000
+MAX_URL = 500
+LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+HOST_NAME = re.compile(rf"^{LABEL}(?:\.{LABEL})*$")
+STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+URI_SAFE = "/:@!$&'()*+,;=~%?#[]-._"
 
 
 def _key_line(text: str, key: str) -> int | None:
-    found = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
+    found = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", text, re.MULTILINE)
     return text.count("\n", 0, found.start()) + 1 if found else None
 
 
-def _check_value(key: str, value: object) -> object:
-    """The value as the field wants it, or a ConfigError message (raised by the caller)."""
-    if key in MINIMUM:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(f"{key} must be a whole number, not {value!r}")
-        if value < MINIMUM[key]:
-            raise ValueError(f"{key} must be at least {MINIMUM[key]}, not {value}")
-        return value
+def _text(key: str, value: object, limit: int = MAX_TEXT) -> str:
+    """One line of text a reader sees: nothing that could end a header line or a page's
+    title, nothing that cannot be written as UTF-8."""
     if not isinstance(value, str):
         raise ValueError(f"{key} must be a string, not {value!r}")
-    return _check_text(key, value)
-
-
-def _check_text(key: str, value: str) -> str:
-    if key == "site_url":
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"site_url must be an absolute http(s) URL, not {value!r}")
-        return value if value.endswith("/") else value + "/"
-    if key == "timezone":
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"timezone {value!r} is not a known time zone") from None
-    if key in ("email_from", "email_to", "reply_to") and "@" not in parseaddr(value)[1]:
-        raise ValueError(f"{key} must be an email address, not {value!r}")
-    if key == "list_unsubscribe" and urlsplit(value).scheme not in ("https", "http", "mailto"):
-        raise ValueError(f"list_unsubscribe must be an https: or mailto: URL, not {value!r}")
+    if bad := UNPRINTABLE.search(value):
+        if bad.group(0) >= "\ud800":  # from a command-line argument that was not UTF-8
+            raise ValueError(f"{key} is not valid UTF-8 text")
+        raise ValueError(f"{key} must not contain {describe(bad.group(0))}")
+    if not value.strip():
+        raise ValueError(f"{key} must not be empty")
+    if len(value) > limit:
+        raise ValueError(f"{key} must be at most {limit} characters, not {len(value)}")
     return value
+
+
+def _host(key: str, host: str) -> str:
+    """A host name as the network writes it: IDNA (punycode) for a non-ASCII name."""
+    if ":" in host:  # an IPv6 address, which urlsplit gives without its brackets
+        try:
+            return f"[{ipaddress.IPv6Address(host)}]"
+        except ValueError:
+            raise ValueError(f"{key} has an invalid host name: {host!r}") from None
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValueError(f"{key} has an invalid host name: {host!r}") from None
+    if not HOST_NAME.match(ascii_host):
+        raise ValueError(f"{key} has an invalid host name: {host!r}")
+    return ascii_host
+
+
+def _url(key: str, value: object) -> str:
+    """An absolute http(s) URL, written as a URI: a non-ASCII host in punycode, anything
+    else outside ASCII (or a space) percent-encoded, so every output writes it the same."""
+    text = _text(key, value, MAX_URL)
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{key} is not a valid URL: {text!r}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{key} must be an absolute http(s) URL, not {text!r}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{key} must not hold a user name or password")
+    netloc = _host(key, parts.hostname) + (f":{port}" if port is not None else "")
+
+    def encoded(part: str) -> str:
+        return quote(STRAY_PERCENT.sub("%25", part), safe=URI_SAFE)
+
+    path, query, fragment = (encoded(part) for part in (parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme.lower(), netloc, path or "/", query, fragment))
+
+
+def _site_url(key: str, value: object) -> str:
+    url = _url(key, value)
+    if "?" in url or "#" in url:
+        raise ValueError(f"{key} must not have a query or fragment: {value!r}")
+    return url if url.endswith("/") else url + "/"
+
+
+def _mailbox(key: str, value: object, several: str = "") -> Address:
+    """One mailbox, ``Name <user@example.org>`` or ``user@example.org``, parsed completely:
+    anything the parser would drop or guess at is an error, never half a recipient."""
+    text = _text(key, value, MAX_TEXT + 260)
+    try:
+        header = policy.strict.header_factory("To", text)
+        groups, defects = header.groups, header.defects
+    except Exception:  # the email package's parser fails with IndexError and friends
+        groups, defects = (), ("unreadable",)
+    mailboxes = [a for group in groups for a in group.addresses]
+    if defects or len(groups) != 1 or groups[0].display_name is not None or len(mailboxes) != 1:
+        hint = several if len(mailboxes) > 1 else ""
+        raise ValueError(f"{key} must be one email address, not {text!r}{hint}")
+    found = mailboxes[0]
+    if not found.username or not found.domain or not found.username.isascii():
+        raise ValueError(f"{key} must be one email address, not {text!r}")
+    if len(found.display_name) > MAX_TEXT:
+        raise ValueError(f"{key}: the name must be at most {MAX_TEXT} characters")
+    domain = _host(key, found.domain)
+    return Address(display_name=found.display_name, username=found.username, domain=domain)
+
+
+def _address(key: str, value: object) -> str:
+    return str(_mailbox(key, value))
+
+
+def _addresses(key: str, value: object) -> tuple[str, ...]:
+    """One address, or a TOML array of them."""
+    if value == []:
+        raise ValueError(f"{key} must name at least one address")
+    if isinstance(value, list):
+        return tuple(_address(f"{key}[{i}]", item) for i, item in enumerate(value))
+    return (str(_mailbox(key, value, "; write several as a TOML array")),)
+
+
+def _whole(key: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{key} must be a whole number, not {value!r}")
+    if value < MINIMUM[key]:
+        raise ValueError(f"{key} must be at least {MINIMUM[key]}, not {value}")
+    return value
+
+
+def _timezone(key: str, value: object) -> str:
+    text = _text(key, value)
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone {text!r} is not a known time zone") from None
+    return text
+
+
+def _unsubscribe(key: str, value: object) -> tuple[str, ...]:
+    """One URI or a TOML array: ``mailto:`` with one address, or an absolute ``https:`` URL;
+    https first, as RFC 8058's one-click unsubscribing wants it."""
+    uris = []
+    for item in value if isinstance(value, list) else [value]:
+        text = _text(key, item, MAX_URL)
+        if isinstance(value, str) and "," in text:
+            raise ValueError(f"{key}: write several URLs as a TOML array, not {text!r}")
+        if text.lower().startswith("mailto:"):
+            mailbox, _, query = text[len("mailto:") :].partition("?")
+            found = _mailbox(key, unquote(mailbox))
+            if found.display_name:
+                raise ValueError(f"{key}: a mailto: URL holds an address only, not {text!r}")
+            tail = f"?{quote(query, safe=URI_SAFE)}" if query else ""
+            uris.append(f"mailto:{found.addr_spec}{tail}")
+        elif text.lower().startswith("https:"):
+            uris.append(_url(key, text))
+        else:
+            raise ValueError(f"{key} must be a mailto: or https: URL, not {text!r}")
+    if not uris:
+        raise ValueError(f"{key} must name at least one URL")
+    return tuple(sorted(uris, key=lambda uri: not uri.startswith("https:")))
+
+
+CHECKS: dict[str, Callable[[str, object], object]] = {
+    "title": _text,
+    "description": partial(_text, limit=MAX_DESCRIPTION),
+    "site_url": _site_url,
+    "author": _text,
+    "email_from": _address,
+    "email_to": _addresses,
+    "reply_to": _address,
+    "list_unsubscribe": _unsubscribe,
+    "timezone": _timezone,
+    **{key: _whole for key in MINIMUM},
+}
+
+
+def _check_value(key: str, value: object) -> object:
+    """The value as the field wants it; ValueError says what is wrong with it."""
+    return CHECKS[key](key, value)
 
 
 def _read_table(path: Path) -> tuple[dict[str, object], str]:

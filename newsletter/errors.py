@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+# What could end a line on a terminal or in cron's mail, or cannot be printed at all:
+# control characters, line and paragraph separators, lone surrogates (undecodable names).
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def shown(text: str) -> str:
+    """``text`` with every character that could start a new line, or not print, escaped:
+    one diagnostic is always one line, whatever a file name or the input holds."""
+    return UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def describe(character: str) -> str:
+    """A character as a reader can look it up: ``U+000B``, ``U+2028 (LINE SEPARATOR)``."""
+    name = unicodedata.name(character, "") or unicodedata.category(character)
+    kind = {"Cc": "a control character", "Cs": "a lone surrogate"}.get(name, name)
+    return f"U+{ord(character):04X} ({kind})"
 
 
 def _where(file: str | None, line: int | None) -> str:
@@ -32,7 +55,7 @@ class NewsletterError(Exception):
         self.problems = problems  # the problems in the input that led to it, to list first
 
     def __str__(self) -> str:
-        return f"{_where(self.file, self.line)}{self.message}"
+        return shown(f"{_where(self.file, self.line)}{self.message}")
 
 
 class InputError(NewsletterError):
@@ -57,7 +80,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{_where(self.file, self.line)}{self.severity}: {self.message}"
+        return shown(f"{_where(self.file, self.line)}{self.severity}: {self.message}")
 
     @classmethod
     def from_error(cls, error: NewsletterError) -> Problem:

@@ -21,6 +21,7 @@ from .editions import Day, Editions, Entry, Week, at_least, first_thumbnail, has
 from .jsonfeed import json_feed
 from .model import Paper
 from .render import korean_date, render
+from .text import clip
 
 FEEDS = {"papers": "논문별", "daily": "일간", "weekly": "주간"}  # name: title suffix
 FORMATS = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
@@ -71,15 +72,11 @@ class Feed:
     items: tuple[FeedItem, ...]
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
-
-
 def paper_summary(paper: Paper) -> str:
     for section in paper.sections:
         text = section.text or " ".join(child.text for child in section.children)
         if text:
-            return _clip(text)
+            return clip(text, SUMMARY_LENGTH)
     return paper.title
 
 
@@ -110,7 +107,7 @@ def day_item(day: Day, config: Config) -> FeedItem:
         published=config.midnight(day.date),
         updated=config.midnight(day.date),
         content_html=render("feed_day.html", day=day, papers=papers, page_url=page),
-        summary=_clip(f"논문 {len(papers)}편: {titles}"),
+        summary=clip(f"논문 {len(papers)}편: {titles}", SUMMARY_LENGTH),
         image=first_thumbnail(papers),
     )
 
@@ -129,7 +126,7 @@ def week_item(week: Week, config: Config) -> FeedItem:
         content_html=render(
             "feed_week.html", week=week, heading=week.heading, top=top, rest=rest, page_url=page
         ),
-        summary=_clip(f"논문 {len(items)}편: {titles}"),
+        summary=clip(f"논문 {len(items)}편: {titles}", SUMMARY_LENGTH),
         image=first_thumbnail(w.paper for w in top),
     )
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from email import policy
 from email.header import Header
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, quote
 from functools import lru_cache
 
 from .config import Config
@@ -18,9 +17,15 @@ from .editions import Day, Week, at_least
 from .inline import InlineFunction, Inliner
 from .model import Origin, Paper, Section
 from .render import korean_date, render, source
+from .text import clip
 
 # Gmail clips a message whose HTML passes about 102 KB; stay clear of it.
 HTML_BUDGET = 100_000
+PREHEADER_LENGTH = 150
+# The longest word that may go into a header as it is; a longer one is encoded, so it can fold.
+HEADER_WORD = 60
+SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')  # RFC 5322: a phrase holding one is quoted
+FOLDLESS_BREAK = re.compile(r"\r\n(?![ \t])|\r(?!\n)|(?<!\r)\n")
 BASE64_LINE = 76
 CRLF = b"\r\n"
 
@@ -42,8 +47,9 @@ class Mail:
 
     @property
     def preheader(self) -> str:
+        """The line a mail client shows beside the subject; it never holds a whole title."""
         titles = " · ".join(p.title for p in self.papers[:3])
-        return f"논문 {len(self.papers)}편 · {titles}"
+        return clip(f"논문 {len(self.papers)}편 · {titles}", PREHEADER_LENGTH)
 
     @property
     def shortened(self) -> bool:
@@ -113,59 +119,73 @@ def fit(mail: Mail, config: Config, inline: InlineFunction, full: int) -> tuple[
         listed = max(listed, full)
 
 
-def _address(value: str) -> Address:
-    name, addr = parseaddr(value)
-    user, _, domain = addr.partition("@")
-    return Address(display_name=name, username=user, domain=domain)
+def _plain(text: str) -> bool:
+    """Short printable ASCII words: a header can hold them as they are."""
+    return all(w.isascii() and w.isprintable() and len(w) <= HEADER_WORD for w in text.split(" "))
 
 
-def _encoded(name: str, text: str, suffix: str = "") -> str:
-    """A header value whose text may need RFC 2047 encoding, keeping every space.
+def _unstructured(text: str) -> str:
+    """Any text as a folded header value: plain ASCII folded at its spaces, anything else as
+    RFC 2047 encoded words, which fold at any length. Header, not the email package's own
+    folding: that puts spaces between encoded words where decoders drop or add them
+    ("4월 11일" came back as "4월11일", a long Korean name with spaces in it)."""
+    charset = "us-ascii" if _plain(text) else "utf-8"
+    return Header(text, charset, header_name="Subject").encode(linesep="\r\n")
 
-    The email package's own folding can put a space between two encoded words,
-    where decoders drop it ("4월 11일" comes back as "4월11일"); Header keeps
-    each space inside an encoded word.
-    """
-    encoded = (
-        Header(text, "utf-8", header_name=name).encode(linesep="\r\n")
-        if not text.isascii()
-        else text
+
+def _phrase(text: str) -> str:
+    """A display name: a quoted string where it holds specials, else as unstructured text."""
+    if _plain(text) and SPECIALS.search(text):
+        return f'"{quote(text)}"'
+    return _unstructured(text)
+
+
+def _mailboxes(values: tuple[str, ...]) -> str:
+    """Addresses the configuration has checked, one mailbox each, a line each."""
+    found = [policy.strict.header_factory("To", value).addresses[0] for value in values]
+    return ",\r\n ".join(
+        f"{_phrase(a.display_name)} <{a.addr_spec}>" if a.display_name else a.addr_spec
+        for a in found
     )
-    return f"{encoded} {suffix}".rstrip()
 
 
-def _fold(message: EmailMessage) -> bytes:
-    return b"".join(message.policy.fold_binary(name, value) for name, value in message.raw_items())
+def _header(name: str, value: str) -> bytes:
+    """One header line, its value folded already. ASCII only (non-ASCII text is encoded
+    words), and no line break but a fold: nothing a value holds can start another header."""
+    if FOLDLESS_BREAK.search(value):
+        raise ValueError(f"{name}: a line break that is not a fold")
+    return f"{name}: {value}\r\n".encode("ascii")
 
 
 @lru_cache(maxsize=4)
 def _shared_headers(config: Config) -> tuple[bytes, bytes]:
     """The headers every email of one configuration has: those before Subject, and
     those between Message-ID and Content-Type. Parsing addresses is slow; do it once."""
-    before = EmailMessage(policy=policy.SMTP)
-    before["From"] = _address(config.email_from)
-    before["To"] = _address(config.recipient)
+    before = _header("From", _mailboxes((config.email_from,))) + _header(
+        "To", _mailboxes(config.recipients)
+    )
     if config.reply_to:
-        before["Reply-To"] = _address(config.reply_to)
-    after = EmailMessage(policy=policy.SMTP)
-    after.set_raw("List-Id", _encoded("List-Id", config.title, f"<newsletter.{config.domain}>"))
+        before += _header("Reply-To", _mailboxes((config.reply_to,)))
+    after = _header("List-Id", f"{_phrase(config.title)} <newsletter.{config.domain}>")
     if config.list_unsubscribe:
-        after["List-Unsubscribe"] = f"<{config.list_unsubscribe}>"
-        if config.list_unsubscribe.startswith("https://"):
-            after["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    after["MIME-Version"] = "1.0"
-    return _fold(before), _fold(after)
+        uris = ",\r\n ".join(f"<{uri}>" for uri in config.list_unsubscribe)
+        after += _header("List-Unsubscribe", uris)
+        if config.list_unsubscribe[0].startswith("https:"):
+            after += _header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    return before, after + _header("MIME-Version", "1.0")
 
 
 def _headers(mail: Mail, config: Config, boundary: str) -> bytes:
     before, after = _shared_headers(config)
-    own = EmailMessage(policy=policy.SMTP)
-    own.set_raw("Subject", _encoded("Subject", mail.subject))
-    own.set_raw("Date", format_datetime(config.midnight(mail.date)))
-    own.set_raw("Message-ID", f"<{mail.key}.newsletter@{config.domain}>")
-    kind = EmailMessage(policy=policy.SMTP)
-    kind.set_raw("Content-Type", f'multipart/alternative; boundary="{boundary}"')
-    return before + _fold(own) + after + _fold(kind) + CRLF
+    return (
+        before
+        + _header("Subject", _unstructured(mail.subject))
+        + _header("Date", format_datetime(config.midnight(mail.date)))
+        + _header("Message-ID", f"<{mail.key}.newsletter@{config.domain}>")
+        + after
+        + _header("Content-Type", f'multipart/alternative; boundary="{boundary}"')
+        + CRLF
+    )
 
 
 def _text_part(subtype: str, body: str) -> bytes:
@@ -216,7 +236,7 @@ def specimen_inliner(config: Config) -> Inliner:
         days={paper.arxiv_id: dt.date(2000, 1, 3)},
     )
     full_config = replace(
-        config, list_unsubscribe=config.list_unsubscribe or "https://example.org/u"
+        config, list_unsubscribe=config.list_unsubscribe or ("https://example.org/u",)
     )
     return Inliner(
         render("email.html", mail=mail.showing(1, 1), config=full_config, css=source("email.css"))

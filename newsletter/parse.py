@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .errors import Problem, Severity
 from .model import Origin, Paper, Section
+from .text import XML_ILLEGAL, clean, clip
 
 DATE_HEADER = re.compile(r"^##\s*Daily\s+Papers\s*\((?P<date>[^)]*)\)\s*$", re.IGNORECASE)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -35,15 +36,14 @@ BULLET = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>[-*+]|\d{1,3}[.)])[ \t]+(?P<bo
 LABELLED = re.compile(r"^\*{2,3}(?P<label>[^*]{1,80}?)\*{2,3}\s*:\s*(?P<text>.*)$")
 HTTP_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# Characters XML 1.0 cannot carry (C0 except tab/LF/CR, the two non-characters), and those
-# feed validators reject as mis-decoded text (DEL, C1 controls, the replacement character).
-XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ufffe\uffff]")
 
 # Relative thumbnails in the archive (``/avatars/…``) are paths on the site it was made from.
 SOURCE_SITE = "https://huggingface.co"
 ELISION_MARK = "+"
 MAX_VOTES = 10**9
 MAX_LITERAL = 200_000
+QUOTED_LENGTH = 60  # of input quoted in a diagnostic
+CLEANED = "control characters removed"
 # arXiv began in 1991; a date outside these years is a typo, and feed readers distrust it.
 FIRST_DATE, LAST_DATE = dt.date(1991, 1, 1), dt.date(2099, 12, 31)
 
@@ -97,9 +97,9 @@ class _FileParser:
     def run(self, text: str) -> None:
         dirty = XML_ILLEGAL.search(text) is not None  # rare: then clean line by line
         for number, raw in enumerate(LINE_BREAK.split(text), start=1):
-            line = XML_ILLEGAL.sub("", raw) if dirty else raw
-            if line != raw:
-                self.report(number, "warning", "control characters removed")
+            line, removed = clean(raw) if dirty else (raw, False)
+            if removed:
+                self.report(number, "warning", CLEANED)
             self.feed(number, line)
         self.finish_paper()
         if not self.seen_header:
@@ -175,8 +175,8 @@ def _not_a_digest(headings: int) -> str:
     return f"not a digest: no '## Daily Papers (YYYY-MM-DD)' header{lost}"
 
 
-def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _clip(text: str) -> str:
+    return clip(text, QUOTED_LENGTH)
 
 
 def _parse_date(value: str) -> dt.date | None:
@@ -229,7 +229,7 @@ def _read_paper_line(parser: _FileParser, draft: _Draft, number: int, line: str)
     elif not draft.sections and (authors := AUTHORS.match(stripped)):
         draft.authors, draft.authors_elided = _parse_authors(parser, number, authors["value"])
     else:
-        _add_summary_line(draft, line)
+        _add_summary_line(parser, number, draft, line)
 
 
 def _absolute(url: str) -> str | None:
@@ -270,8 +270,9 @@ def _parse_authors(parser: _FileParser, number: int, value: str) -> tuple[tuple[
     names: list[str]
     if value.startswith("["):
         literal = _literal(value)
-        if isinstance(literal, list) and all(isinstance(n, str) for n in literal):
-            names = literal
+        strings = literal.elts if isinstance(literal, ast.List) else ()
+        if strings and all(_is_text(n) for n in strings):
+            names = [_Leaves(parser, number, value).text(n) for n in strings]
         else:
             parser.report(number, "warning", "author list is not a valid list; read as text")
             names = value.strip("[]").replace("'", "").split(",")
@@ -282,55 +283,109 @@ def _parse_authors(parser: _FileParser, number: int, value: str) -> tuple[tuple[
     return kept, ELISION_MARK in names
 
 
-def _literal(text: str) -> object:
-    """A Python literal from the archive, or None; never evaluates code."""
+def _literal(text: str) -> ast.expr | None:
+    """The syntax tree of a Python literal from the archive, or None; never evaluates code.
+
+    Only the tree, never its value: a value could be a number no text can hold (the
+    interpreter refuses to print an int of 4,300 digits), and a string could hold
+    characters no output can carry. The walk below turns every leaf into text."""
     if len(text) > MAX_LITERAL:
         return None
     try:
-        return ast.literal_eval(text)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        tree = ast.parse(text, mode="eval").body
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    try:
+        return tree if _is_literal(tree) else None
+    except RecursionError:
         return None
 
 
-def _add_summary_line(draft: _Draft, line: str) -> None:
+def _is_literal(node: ast.expr) -> bool:
+    """What ``ast.literal_eval`` accepts: constants, signed numbers, and containers of them."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+        return _is_number(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        return _is_number(node.left) and _is_number(node.right)  # complex: 1+2j
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(_is_literal(item) for item in node.elts)
+    if isinstance(node, ast.Dict):
+        keys = node.keys
+        return all(k is not None and _is_literal(k) for k in keys) and all(
+            _is_literal(v) for v in node.values
+        )
+    return False
+
+
+def _is_number(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float, complex))
+
+
+def _is_text(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+@dataclass(frozen=True)
+class _Leaves:
+    """Turns a literal's leaves into text, reporting what had to be cleaned on its line."""
+
+    parser: _FileParser
+    number: int
+    source: str
+
+    def text(self, node: ast.expr) -> str:
+        """A string cleaned like any line; anything else exactly as it was written."""
+        if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+            return ast.get_source_segment(self.source, node) or ""
+        text, removed = clean(node.value)
+        if removed:
+            self.parser.report(self.number, "warning", CLEANED)
+        return text
+
+    def sections(self, node: ast.expr) -> tuple[str, tuple[Section, ...]]:
+        """Nested dicts and lists from the archive's literals, as text and sub-sections."""
+        if isinstance(node, ast.Dict):
+            return "", tuple(
+                Section(self.text(k), *self.sections(v))
+                for k, v in zip(node.keys, node.values, strict=True)
+                if k is not None
+            )
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            children: list[Section] = []
+            for item in node.elts:
+                if isinstance(item, ast.Dict):
+                    children.extend(self.sections(item)[1])
+                else:
+                    children.append(Section(None, *self.sections(item)))
+            return "", tuple(children)
+        return self.text(node), ()
+
+
+def _add_summary_line(parser: _FileParser, number: int, draft: _Draft, line: str) -> None:
     bullet = BULLET.match(line)
     top_level = bullet is not None and not bullet["indent"] and not bullet["mark"][0].isdigit()
     body = bullet["body"].strip() if bullet else line.strip()
-    label, text, children = _section_parts(body)
+    label, text, children = _section_parts(parser, number, body)
     if top_level or not draft.sections:
         draft.sections.append((label, text, list(children)))
     else:
         draft.sections[-1][2].append(Section(label, text, children))
 
 
-def _section_parts(body: str) -> tuple[str | None, str, tuple[Section, ...]]:
+def _section_parts(
+    parser: _FileParser, number: int, body: str
+) -> tuple[str | None, str, tuple[Section, ...]]:
     labelled = LABELLED.match(body)
     label, text = (
         (labelled["label"].strip(), labelled["text"].strip()) if labelled else (None, body)
     )
     if text[:1] in ("[", "{") and text[-1:] in ("]", "}"):
         literal = _literal(text)
-        if isinstance(literal, (list, dict)):
-            try:
-                return label, *_from_literal(literal)
-            except RecursionError:
-                pass
+        if isinstance(literal, (ast.List, ast.Dict)):
+            return label, *_Leaves(parser, number, text).sections(literal)
     return label, text, ()
-
-
-def _from_literal(value: object) -> tuple[str, tuple[Section, ...]]:
-    """Nested dicts and lists from the archive's literals, as text and sub-sections."""
-    if isinstance(value, dict):
-        return "", tuple(Section(str(k), *_from_literal(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        children: list[Section] = []
-        for item in value:
-            if isinstance(item, dict):
-                children.extend(_from_literal(item)[1])
-            else:
-                children.append(Section(None, *_from_literal(item)))
-        return "", tuple(children)
-    return XML_ILLEGAL.sub("", str(value)), ()
 
 
 def parse_text(text: str, file: str) -> tuple[dict[dt.date, list[Paper]], list[Problem]]:

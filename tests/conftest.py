@@ -28,7 +28,8 @@ def build_into(out: Path, seeds: Path = SEEDS, **settings: object) -> Path:
     from newsletter.build import build
     from newsletter.config import Config
 
-    build(Config(site_url=SITE, **settings), seeds=str(seeds), out=str(out))  # type: ignore[arg-type]
+    config = Config(**({"site_url": SITE} | settings))  # type: ignore[arg-type]
+    build(config, seeds=str(seeds), out=str(out))
     return out
 
 

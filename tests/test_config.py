@@ -14,7 +14,7 @@ def test_defaults_without_any_file(chdir_tmp: Path) -> None:
     config = load_config()
     assert config == Config()
     assert config.timezone == "Asia/Seoul" and config.feed_days == 14
-    assert config.recipient == config.email_from
+    assert config.recipients == (config.email_from,)
 
 
 def test_file_then_flags(chdir_tmp: Path) -> None:
@@ -64,7 +64,7 @@ def test_explicit_config_file(chdir_tmp: Path) -> None:
         ),
         (
             'email_from = "nobody"\n',
-            "newsletter.toml:1: email_from must be an email address, not 'nobody'",
+            "newsletter.toml:1: email_from must be one email address, not 'nobody'",
         ),
         ("min_votes = true\n", "newsletter.toml:1: min_votes must be a whole number, not True"),
     ],

@@ -245,7 +245,10 @@ def test_file_system_trouble(tmp_path: Path) -> None:
     (tmp_path / "seeds" / "link.md").symlink_to(tmp_path / "real.md")
     result = runner.invoke(cli, ["build", "--no-cache"])
     assert result.exit_code == 1
-    assert result.stderr == "seeds/broken.md: error: cannot read: No such file or directory\n"
+    assert result.stderr.splitlines() == [
+        "seeds/broken.md: error: cannot read: No such file or directory",
+        "seeds/dir.md: error: not a regular file (a folder)",
+    ]
     assert (tmp_path / "out/days/2024-05-02.html").is_file()
     (tmp_path / "blocker").write_text("a file where a folder should be")
     blocked = runner.invoke(cli, ["build", "--no-cache", "--out", "blocker"])

@@ -55,9 +55,9 @@ def corpus_mail(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_into(
         tmp_path_factory.mktemp("mail") / "out",
         CORPUS,
-        list_unsubscribe="https://papers.example.org/unsubscribe",
+        list_unsubscribe=("https://papers.example.org/unsubscribe",),
         email_from="매일 논문 소식 <papers@example.org>",
-        email_to="readers@example.org",
+        email_to=("readers@example.org",),
         reply_to="editor@example.org",
     )
 
@@ -157,7 +157,7 @@ def test_size_budget_shrinks_full_papers() -> None:
 
 def test_inliner_matches_premailer_on_a_whole_email() -> None:
     day = corpus_day("2025-04-11")  # the newest
-    config = Config(site_url=SITE, list_unsubscribe="mailto:u@example.org")
+    config = Config(site_url=SITE, list_unsubscribe=("mailto:u@example.org",))
     shown, raw = fit(day_mail(day, config), config, lambda html: html, full=20)
     inliner = specimen_inliner(config)
     # Builds render from templates stamped once; that is the same as stamping each email.

@@ -53,8 +53,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tmp_path_factory.mktemp("smtp") / "out",
         CORPUS,
         email_from="Daily Papers <papers@example.org>",
-        email_to="readers@example.org",
-        list_unsubscribe="mailto:unsubscribe@example.org",
+        email_to=("readers@example.org",),
+        list_unsubscribe=("mailto:unsubscribe@example.org",),
     )
 
 
