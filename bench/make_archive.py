@@ -8,6 +8,7 @@ each other. 360 days is about the size of the real archive (1x).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sys
 from pathlib import Path
@@ -41,7 +42,11 @@ def make(days: int, out: Path) -> int:
         text = HEADER.sub(f"## Daily Papers ({date.isoformat()})", texts[index % len(texts)])
         text = rewrite_ids(text, index)
         papers += text.count("\n### ")
-        (out / f"{date.isoformat()}.md").write_text(text, encoding="utf-8")
+        path = out / f"{date.isoformat()}.md"
+        path.write_text(text, encoding="utf-8")
+        # Written on its day, as a real archive's files are: not seconds before the build.
+        written = dt.datetime.combine(date, dt.time(7), tzinfo=dt.UTC).timestamp()
+        os.utime(path, (written, written))
     return papers
 
 

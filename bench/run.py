@@ -9,6 +9,10 @@ time over the runs, and the peak memory of the largest run, for:
              email, no cache, one process), in the same run (1x only: it is slow);
 * no change: a rebuild with nothing new (warm cache);
 * new day:   a rebuild after one new day lands (warm cache).
+
+With ``--against REV`` every case is also measured with the code of git
+revision REV, run for run in turn with this code, so that the machine's drift
+affects both alike.
 """
 
 from __future__ import annotations
@@ -27,86 +31,112 @@ from pathlib import Path
 
 from make_archive import make
 
-NEWSLETTER = [sys.executable, "-m", "newsletter"]
-BASELINE = [
-    sys.executable,
-    "-c",
-    (
-        "import os, sys; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
-        "from newsletter.build import build; from newsletter.config import Config; "
-        "from newsletter.inline import inline_with_premailer as p; "
-        "build(Config(), seeds=sys.argv[1], out=sys.argv[2], inline=p)"
-    ),
-]
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = (
+    "import os, sys; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+    "from newsletter.build import build; from newsletter.config import Config; "
+    "from newsletter.inline import inline_with_premailer as p; "
+    "build(Config(), seeds=sys.argv[1], out=sys.argv[2], inline=p)"
+)
+Result = tuple[float, int]  # seconds, peak MB
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, int]:
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> Result:
     """Wall seconds and peak resident memory (MB) of one whole process (the largest of it
     and its workers: each worker is a process of its own)."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 3):
-        raise SystemExit(f"failed: {' '.join(command)}")
+        raise SystemExit(f"failed: {' '.join(command)} in {cwd}")
     return elapsed, usage.ru_maxrss // 1024
 
 
-def measure(
-    runs: int, prepare: Callable[[], None], command: list[str], cwd: Path
-) -> tuple[float, int]:
-    results = []
+class Version:
+    """One version of the code, with an archive and an out/ of its own."""
+
+    def __init__(self, name: str, source: Path, work: Path, spare: Path) -> None:
+        self.name, self.work = name, work
+        self.env = {**os.environ, "PYTHONPATH": str(source)}
+        self.seeds = work / "seeds"
+        shutil.copytree(spare, self.seeds, copy_function=shutil.copy2)
+        self.newest = sorted(self.seeds.iterdir())[-1]
+        self.held = work / self.newest.name
+        shutil.move(self.newest, self.held)  # the day that lands in the new-day case
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "newsletter", *args]
+
+    def build(self) -> list[str]:
+        return self.command("build", "--quiet")
+
+    def empty(self) -> None:
+        shutil.rmtree(self.work / "out", ignore_errors=True)
+        shutil.rmtree(self.work / ".newsletter-cache", ignore_errors=True)
+
+    def without_new_day(self) -> None:
+        self.newest.unlink(missing_ok=True)
+        subprocess.run(self.build(), cwd=self.work, env=self.env, check=False, capture_output=True)
+
+    def with_new_day(self) -> None:
+        self.without_new_day()
+        shutil.copy(self.held, self.newest)  # lands now, as cron sees it
+
+
+def measure(runs: int, cases: list[tuple[Version, Callable[[], None], list[str]]]) -> list[Result]:
+    """Each case ``runs`` times, the cases in turn, run after run; median time, peak memory."""
+    found: list[list[Result]] = [[] for _ in cases]
     for _ in range(runs):
-        prepare()
-        results.append(timed(command, cwd))
-    return statistics.median(t for t, _ in results), max(m for _, m in results)
+        for results, (version, prepare, command) in zip(found, cases, strict=True):
+            prepare()
+            results.append(timed(command, version.work, version.env))
+    return [(statistics.median(t for t, _ in r), max(m for _, m in r)) for r in found]
 
 
-def scale(factor: int, runs: int, root: Path) -> list[tuple[str, float, int]]:
-    work = root / f"{factor}x"
-    seeds, spare = work / "seeds", work / "spare"
-    days = make(360 * factor + 1, spare)
-    newest = sorted(spare.iterdir())[-1]
-    seeds.mkdir(parents=True)
-    for path in sorted(spare.iterdir())[:-1]:
-        path.rename(seeds / path.name)
-    build = [*NEWSLETTER, "build", "--quiet"]
+def scale(factor: int, runs: int, root: Path, against: Path | None) -> None:
+    spare = root / f"{factor}x-archive"
+    papers = make(360 * factor + 1, spare)
+    versions = [Version("this", ROOT, root / f"{factor}x-this", spare)]
+    if against is not None:
+        versions.append(Version("against", against, root / f"{factor}x-against", spare))
 
-    def empty() -> None:
-        shutil.rmtree(work / "out", ignore_errors=True)
-        shutil.rmtree(work / ".newsletter-cache", ignore_errors=True)
+    def case(
+        name: str, prepare: Callable[[Version], None], command: Callable[[Version], list[str]]
+    ) -> None:
+        results = measure(runs, [(v, lambda v=v: prepare(v), command(v)) for v in versions])
+        print(f"{name:42s}" + "".join(f"{t:8.2f} s {m:5d} MB" for t, m in results), flush=True)
 
-    def without_new_day() -> None:
-        (seeds / newest.name).unlink(missing_ok=True)
-        subprocess.run(build, cwd=work, check=False, capture_output=True)
-
-    def with_new_day() -> None:
-        without_new_day()
-        shutil.copy(newest, seeds / newest.name)
-
-    rows = [(f"{factor}x full build ({days} papers)", *measure(runs, empty, build, work))]
-    if factor == 1:
-        baseline = [*BASELINE, str(seeds), str(work / "out")]
-        rows.append(
-            (f"{factor}x baseline: premailer per email", *measure(runs, empty, baseline, work))
-        )
-    subprocess.run(build, cwd=work, check=False, capture_output=True)
-    rows.append((f"{factor}x no-change rebuild", *measure(runs, lambda: None, build, work)))
-    rows.append((f"{factor}x one-new-day rebuild", *measure(runs, with_new_day, build, work)))
-    sizes = {p.name: p.stat().st_size for p in (work / "out" / "feeds").iterdir()}
     print(
-        f"{factor}x feed sizes: "
-        + ", ".join(f"{k} {v // 1024} KB" for k, v in sorted(sizes.items()))
+        f"\n{factor}x: {360 * factor + 1} days, {papers} papers; columns: "
+        + ", ".join(v.name for v in versions)
     )
-    return rows
+    case(f"{factor}x full build", Version.empty, Version.build)
+    if factor == 1:
+        case(
+            f"{factor}x baseline: premailer per email",
+            Version.empty,
+            lambda v: [sys.executable, "-c", BASELINE, str(v.seeds), str(v.work / "out")],
+        )
+    for version in versions:
+        version.without_new_day()
+    case(f"{factor}x no-change rebuild", lambda v: None, Version.build)
+    case(f"{factor}x one-new-day rebuild", Version.with_new_day, Version.build)
+    for version in versions:
+        sizes = {p.name: p.stat().st_size for p in (version.work / "out" / "feeds").iterdir()}
+        print(
+            f"{factor}x feed sizes ({version.name}): "
+            + ", ".join(f"{k} {v // 1024} KB" for k, v in sorted(sizes.items()))
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scales", default="1,10")
+    parser.add_argument("--against", metavar="REV", help="also measure git revision REV")
     parser.add_argument(
         "--dir", help="where to make the archives and build (default: the system's temp folder)"
     )
@@ -116,9 +146,24 @@ def main() -> None:
         f"Python {platform.python_version()}; median of {args.runs} runs"
     )
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
-        for factor in (int(s) for s in args.scales.split(",")):
-            for name, seconds, memory in scale(factor, args.runs, Path(folder)):
-                print(f"{name:45s} {seconds:7.2f} s  {memory:5d} MB peak")
+        against = None
+        if args.against:
+            against = Path(folder) / "against"
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(against), args.against],
+                check=True,
+                capture_output=True,
+            )
+            # Its own templates, where its package looks for them (an install would put them).
+            shutil.copytree(against / "templates", against / "newsletter" / "templates")
+        try:
+            for factor in (int(s) for s in args.scales.split(",")):
+                scale(factor, args.runs, Path(folder), against)
+        finally:
+            if against is not None:
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(against)]
+                )
 
 
 if __name__ == "__main__":

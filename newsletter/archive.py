@@ -1,4 +1,17 @@
-"""Reading an archive folder: files to text, text to days, days merged by date."""
+"""The input stage: a folder of digest files to the archive's days.
+
+The folder is listed and every file stat'ed. A file whose stat is what the
+previous build recorded (size, times, inode: git's index does the same) is not
+read again, unless its time is within the timestamps' resolution of when that
+build looked at it, when an edit could hide behind an unchanged stat ("racily
+clean", in git's words) and it is hashed to be sure. The files that changed are
+read, decoded and parsed on every core; each parse is kept in the cache, and its
+outline (what each day lists) in the index the build saves.
+
+What this stage hands on are days as outlines, each with a hash of its content;
+a day's papers are read back on first use, from the checked cache entry, or by
+parsing its files again, which must still be what was listed.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +19,52 @@ import codecs
 import datetime as dt
 import os
 import stat
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from . import __version__
 from .cache import Cache, digest
 from .errors import InputError, Problem, Severity
-from .model import Digest, Mention, Origin, Outline, Paper
-from .parse import parse_text
-from .workers import run_jobs
+from .model import Day, Mention, Origin, Paper, Section, text_of
 
 DIGEST_SUFFIXES = (".md", ".txt")
 # A day of the real archive is about 40 KB; a file this large is a mistake, not a day.
 MAX_FILE_BYTES = 64 * 1024 * 1024
+# How close to the moment a build looked at a file an edit may hide behind an unchanged
+# stat: the coarsest file times in use (FAT's two seconds) are covered.
+RACY_NS = 2_000_000_000
+LOADED_FILES = 32  # parsed files a process keeps: a week's days, or a feed window's
+
+Signature = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+Parsed = tuple[dict[dt.date, list[Paper]], list[Problem]]  # one file's days and problems
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the index knows of one file: its stat, a hash of the parser's code, its name and
+    its bytes (None if it cannot be read), the days it lists, and its problems."""
+
+    path: str
+    signature: Signature | None
+    key: str | None
+    days: Mapping[dt.date, tuple[Mention, ...]]
+    problems: tuple[Problem, ...]
 
 
 @dataclass(frozen=True)
 class Archive:
-    """Everything read from an archive folder: each day's outline in date order, what went
-    wrong, and the way back to each day's papers."""
+    """Everything read from an archive folder: its days in date order, what went wrong,
+    and the index to save for the next build."""
 
-    days: tuple[Outline, ...]
+    days: tuple[Day, ...]
     problems: tuple[Problem, ...]
-    files: int
-    fingerprints: Mapping[str, str] = field(default_factory=dict)  # file -> hash of its bytes
-    cache: Cache = field(default_factory=lambda: Cache(None), compare=False)
+    records: Mapping[str, Record]
 
-    def fingerprint(self, day: Outline) -> str:
-        """Changes whenever any file that contributes to this day changes."""
-        return digest(day.date, *(self.fingerprints[file] for file in day.sources))
+    @property
+    def files(self) -> int:
+        return len(self.records)
 
     @property
     def papers(self) -> int:
@@ -45,27 +73,81 @@ class Archive:
     def count(self, severity: Severity) -> int:
         return sum(1 for p in self.problems if p.severity == severity)
 
-    def digest(self, day: Outline) -> Digest:
-        """The day with its papers, read back from the parses of its files."""
-        parsed = [(file, self._parsed(file)) for file in day.sources]
-        merged, _ = merge_days((file, {day.date: days.get(day.date, [])}) for file, days in parsed)
-        [(date, papers, sources)] = merged
-        return Digest(date, papers, sources)
 
-    @property
-    def digests(self) -> tuple[Digest, ...]:
-        """Every day with its papers (for a small archive: all of them are in memory)."""
-        return tuple(self.digest(day) for day in self.days)
+def is_digest_name(name: str) -> bool:
+    """``*.md`` and ``*.txt``, but not README nor what editors leave behind: hidden files
+    (Emacs's ``.#name`` lock links among them), ``name~`` backups, ``#name#`` autosaves."""
+    return (
+        name.lower().endswith(DIGEST_SUFFIXES)
+        and not name.upper().startswith("README")
+        and not name.startswith((".", "#"))
+        and not name.endswith("~")
+    )
 
-    def _parsed(self, file: str) -> dict[dt.date, list[Paper]]:
-        key = self.fingerprints[file]
-        parsed: Parsed | None = self.cache.load(key, "full")
-        if parsed is None:  # the cache folder was deleted during the build
-            data = read_bytes(file)
-            if _key(file, data) != key:
-                raise InputError("changed during the build; build again", file=file)
-            parsed = read_file(file, data)
-        return parsed[0]
+
+def archive_files(folder: str) -> list[str]:
+    """The digest files of a folder, sorted by name; see :func:`is_digest_name`."""
+    root = Path(folder)
+    if not root.exists():
+        raise InputError("no such folder", file=folder)
+    if not root.is_dir():
+        raise InputError("not a folder", file=folder)
+    try:
+        names = sorted(entry.name for entry in os.scandir(root))
+    except OSError as error:
+        raise InputError(f"cannot list folder: {error.strerror}", file=folder) from None
+    # Anything else with such a name (a folder, a FIFO, a broken link) is reported.
+    return [os.path.join(folder, name) for name in names if is_digest_name(name)]
+
+
+def _kind(mode: int) -> str:
+    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
+    return next((name for test, name in kinds.items() if test(mode)), "a device")
+
+
+def _unreadable(error: OSError) -> str:
+    return f"cannot read: {error.strerror}"
+
+
+def _readable(file: str, status: os.stat_result) -> None:
+    """Only regular files (after following links) of at most MAX_FILE_BYTES are read, so
+    a FIFO or a device can neither block nor exhaust the build."""
+    if not stat.S_ISREG(status.st_mode):
+        raise InputError(f"not a regular file ({_kind(status.st_mode)})", file=file)
+    if status.st_size > MAX_FILE_BYTES:
+        raise InputError(f"larger than the {MAX_FILE_BYTES >> 20} MB limit", file=file)
+
+
+def signature(file: str) -> Signature:
+    """A file's stat as the index keeps it; InputError if it is not a file to read."""
+    try:
+        status = os.stat(file)
+    except OSError as error:
+        raise InputError(_unreadable(error), file=file) from None
+    _readable(file, status)
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
+
+def read_bytes(file: str) -> bytes:
+    """A digest file's bytes, checked as :func:`signature` checks its stat."""
+    try:
+        # O_NONBLOCK: opening a FIFO waits for a writer; with it, opening returns at once.
+        handle = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as error:
+        raise InputError(_unreadable(error), file=file) from None
+    try:
+        _readable(file, os.fstat(handle))
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES and (chunk := os.read(handle, 1 << 20)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        raise InputError(_unreadable(error), file=file) from None
+    finally:
+        os.close(handle)
+    if size > MAX_FILE_BYTES:  # it grew while it was read
+        raise InputError(f"larger than the {MAX_FILE_BYTES >> 20} MB limit", file=file)
+    return b"".join(chunks)
 
 
 def decode(data: bytes, file: str) -> str:
@@ -83,6 +165,15 @@ def decode(data: bytes, file: str) -> str:
         line = data.count(b"\n", 0, error.start) + 1
         bad = data[error.start]
         raise InputError(f"not UTF-8 text (byte 0x{bad:02x})", file=file, line=line) from None
+
+
+def read_file(file: str, data: bytes) -> Parsed:
+    from .parse import parse_text  # here: a build with nothing to do never parses
+
+    try:
+        return parse_text(decode(data, file), file)
+    except InputError as error:
+        return {}, [Problem.from_error(error)]
 
 
 class _Listed(Protocol):
@@ -126,166 +217,220 @@ def merge_days(
     return merged, problems
 
 
-def is_digest_name(name: str) -> bool:
-    """``*.md`` and ``*.txt``, but not README nor what editors leave behind: hidden files
-    (Emacs's ``.#name`` lock links among them), ``name~`` backups, ``#name#`` autosaves."""
-    return (
-        name.lower().endswith(DIGEST_SUFFIXES)
-        and not name.upper().startswith("README")
-        and not name.startswith((".", "#"))
-        and not name.endswith("~")
-    )
-
-
-def archive_files(folder: str) -> list[str]:
-    """The digest files of a folder, sorted by name; see :func:`is_digest_name`."""
-    root = Path(folder)
-    if not root.exists():
-        raise InputError("no such folder", file=folder)
-    if not root.is_dir():
-        raise InputError("not a folder", file=folder)
-    try:
-        entries = sorted(root.iterdir(), key=lambda p: p.name)
-    except OSError as error:
-        raise InputError(f"cannot list folder: {error.strerror}", file=folder) from None
-    # Anything else with such a name (a folder, a FIFO, a broken link) is reported when read.
-    return [str(entry) for entry in entries if is_digest_name(entry.name)]
-
-
-def read_bytes(file: str) -> bytes:
-    """A digest file's bytes: a regular file (after following links) of at most
-    MAX_FILE_BYTES, so a FIFO or a device can neither block nor exhaust the build."""
-    try:
-        # O_NONBLOCK: opening a FIFO waits for a writer; with it, opening returns at once.
-        handle = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-    except OSError as error:
-        raise InputError(_unreadable(error), file=file) from None
-    try:
-        status = os.fstat(handle)
-        if not stat.S_ISREG(status.st_mode):
-            raise InputError(f"not a regular file ({_kind(status.st_mode)})", file=file)
-        chunks, size = [], 0
-        while size <= MAX_FILE_BYTES and (chunk := os.read(handle, 1 << 20)):
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as error:
-        raise InputError(_unreadable(error), file=file) from None
-    finally:
-        os.close(handle)
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"larger than the {MAX_FILE_BYTES >> 20} MB limit", file=file)
-    return b"".join(chunks)
-
-
-def _kind(mode: int) -> str:
-    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
-    return next((name for test, name in kinds.items() if test(mode)), "a device")
-
-
-Parsed = tuple[dict[dt.date, list[Paper]], list[Problem]]  # one file's days and problems
-Outlined = tuple[dict[dt.date, list[Mention]], list[Problem]]  # the same days as mentions
-
-
-def read_file(file: str, data: bytes) -> Parsed:
-    try:
-        return parse_text(decode(data, file), file)
-    except InputError as error:
-        return {}, [Problem.from_error(error)]
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """A digest file: a hash of its path and bytes, or why it cannot be read."""
-
-    file: str
-    key: str | None
-    problem: str | None = None
-
-
-def _unreadable(error: OSError) -> str:
-    return f"cannot read: {error.strerror}"
-
-
-def _key(file: str, data: bytes) -> str:
-    return digest(__version__, file, data)
-
-
-def read_sources(folder: str) -> list[Source]:
-    """Every digest file of ``folder``, hashed; its bytes are read again if it is parsed."""
-    sources: list[Source] = []
-    for file in archive_files(folder):
-        try:
-            sources.append(Source(file, _key(file, read_bytes(file))))
-        except InputError as error:
-            sources.append(Source(file, None, error.message))
-    return sources
-
-
-def text_key(paper: Paper) -> tuple[object, ...]:
-    """What a reader sees as the paper's text; votes change daily and are not part of it."""
-    return (
-        paper.title,
-        paper.authors,
-        paper.authors_elided,
-        paper.sections,
-        paper.thumbnail,
-        paper.video,
-    )
-
-
-def outline(parsed: Parsed) -> Outlined:
-    """A parsed file's days as mentions, and its problems."""
-    # The text key is hashed as one value: a third faster than as six, paper after paper.
-    days, problems = parsed
-    mentions = {
-        date: [Mention(p.arxiv_id, p.origin, p.votes, digest(text_key(p))) for p in papers]
-        for date, papers in days.items()
+def outline(parsed: Parsed) -> dict[dt.date, tuple[Mention, ...]]:
+    """A parsed file's days as mentions."""
+    return {
+        date: tuple(Mention(p.arxiv_id, p.origin, p.votes, digest(text_of(p))) for p in papers)
+        for date, papers in parsed[0].items()
     }
-    return mentions, problems
 
 
-def _parse_and_keep(cache: Cache, file: str) -> tuple[str, Outlined, Parsed | None]:
-    """Parse one file and store it: its hash, its outline, and, if the cache is in memory
-    (a forked worker's memory is not this process's), its parse."""
+def _section_data(section: Section) -> list[Any]:
+    return [section.label, section.text, [_section_data(s) for s in section.children]]
+
+
+def _section(data: Any) -> Section:
+    label, text, children = data
+    if not (label is None or isinstance(label, str)) or not isinstance(text, str):
+        raise ValueError("not a section")
+    return Section(label, text, tuple(map(_section, children)))
+
+
+def parsed_data(parsed: Parsed) -> dict[str, Any]:
+    """A parse as JSON data, for the cache."""
+    days, problems = parsed
+    return {
+        "days": {
+            date.isoformat(): [
+                [
+                    p.arxiv_id,
+                    p.title,
+                    p.origin.line,
+                    p.thumbnail,
+                    p.video,
+                    p.votes,
+                    list(p.authors),
+                    p.authors_elided,
+                    [_section_data(s) for s in p.sections],
+                ]
+                for p in papers
+            ]
+            for date, papers in days.items()
+        },
+        "problems": [[p.line, p.severity, p.message] for p in problems],
+    }
+
+
+def _is(value: object, *kinds: type | None) -> bool:
+    return any(value is None if kind is None else isinstance(value, kind) for kind in kinds)
+
+
+def _paper(file: str, data: Any) -> Paper:
+    arxiv_id, title, line, thumbnail, video, votes, authors, elided, sections = data
+    if not (
+        _is(arxiv_id, str)
+        and _is(title, str)
+        and _is(line, int)
+        and _is(thumbnail, str, None)
+        and _is(video, str, None)
+        and _is(votes, int, None)
+        and _is(elided, bool)
+        and all(_is(a, str) for a in authors)
+    ):
+        raise ValueError("not a paper")
+    return Paper(
+        arxiv_id,
+        title,
+        Origin(file, line),
+        thumbnail,
+        video,
+        votes,
+        tuple(authors),
+        elided,
+        tuple(map(_section, sections)),
+    )
+
+
+def _problem(file: str, data: Any) -> Problem:
+    line, severity, message = data
+    if not (_is(line, int, None) and severity in ("error", "warning") and _is(message, str)):
+        raise ValueError("not a problem")
+    return Problem(file, line, severity, message)
+
+
+def parsed_from(data: Any, file: str) -> Parsed:
+    """A parse read back from the cache; ValueError (a miss) if it is not one."""
+    try:
+        days = {
+            dt.date.fromisoformat(date): [_paper(file, p) for p in papers]
+            for date, papers in data["days"].items()
+        }
+        return days, [_problem(file, p) for p in data["problems"]]
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ValueError(str(error)) from None
+
+
+class Papers:
+    """Reads a day's papers back: from memory, from the checked cache entry of each of its
+    files, or by parsing the file again, which must not have changed since it was listed.
+    Keeps the last LOADED_FILES files it read."""
+
+    def __init__(
+        self, records: Mapping[str, Record], cache: Cache, code: str, memory: dict[str, Parsed]
+    ) -> None:
+        self.records, self.cache, self.code, self.memory = records, cache, code, memory
+        self.loaded: dict[str, Parsed] = {}
+
+    def __call__(self, day: Day) -> tuple[Paper, ...]:
+        parsed = [(file, self._parsed(file)[0]) for file in day.sources]
+        merged, _ = merge_days((file, {day.date: days.get(day.date, [])}) for file, days in parsed)
+        [(_, papers, _)] = merged
+        return papers
+
+    def _parsed(self, file: str) -> Parsed:
+        key = self.records[file].key
+        assert key is not None  # a day has only files that could be read
+        if (found := self.memory.get(key) or self.loaded.get(key)) is not None:
+            return found
+        try:
+            parsed = parsed_from(self.cache.get(f"parsed/{key}"), file)
+        except ValueError:  # absent (the cache folder was deleted), damaged or edited
+            data = read_bytes(file)
+            if digest(self.code, file, data) != key:
+                raise InputError("changed during the build; build again", file=file) from None
+            parsed = read_file(file, data)
+        if len(self.loaded) >= LOADED_FILES:
+            del self.loaded[next(iter(self.loaded))]
+        self.loaded[key] = parsed
+        return parsed
+
+
+def _read(
+    file: str, stat: Signature, old: Record | None, cache: Cache, code: str, keep: bool
+) -> tuple[Record, Parsed | None]:
+    """One file read, and parsed unless the index or the cache knows its bytes; the parse
+    is kept in the cache (and handed back, if ``keep``)."""
     try:
         data = read_bytes(file)
     except InputError as error:
-        data = b""
-        parsed: Parsed = ({}, [Problem.from_error(error)])
-    else:
+        return Record(file, None, None, {}, (Problem.from_error(error),)), None
+    key = digest(code, file, data)
+    if old is not None and old.key == key and not keep:  # touched, not changed
+        return Record(file, stat, key, old.days, old.problems), None
+    try:
+        parsed = parsed_from(cache.get(f"parsed/{key}"), file)
+    except ValueError:
         parsed = read_file(file, data)
-    key = _key(file, data)  # the file may have changed since it was hashed: this is it now
-    outlined = outline(parsed)
-    cache.keep(key, full=parsed, outline=outlined)
-    return key, outlined, None if cache.persistent else parsed
+        cache.put(f"parsed/{key}", parsed_data(parsed))
+    return Record(file, stat, key, outline(parsed), tuple(parsed[1])), parsed if keep else None
+
+
+def unchanged_since(folder: str, signatures: Mapping[str, Signature | None], looked: int) -> bool:
+    """Whether ``folder`` holds exactly these files, each with the stat recorded, and none
+    changed so close to ``looked`` that an edit could hide behind its stat."""
+    try:
+        files = archive_files(folder)
+    except InputError:
+        return False
+    if files != list(signatures):
+        return False
+    for file in files:
+        try:
+            now = signature(file)
+        except InputError:
+            return False
+        if now != signatures[file] or now[1] >= looked - RACY_NS:
+            return False
+    return True
 
 
 def read_archive(
-    folder: str, cache: Cache | None = None, sources: list[Source] | None = None
-) -> Archive:
+    folder: str,
+    cache: Cache | None = None,
+    index: Mapping[str, Record] | None = None,
+    *,
+    code: str = "",
+    looked: int = 0,
+    alongside: Sequence[Callable[[], object]] = (),
+) -> tuple[Archive, list[object]]:
     """Read every digest file of ``folder``; a bad file is a problem, not a stop.
 
-    Files the cache knows are outlined from it; the others are parsed on every core."""
-    sources = read_sources(folder) if sources is None else sources
+    ``index`` is the previous build's, which looked at the files at ``looked`` (a file
+    time, in ns); ``alongside`` are tasks to run on the cores with the parsing, whose
+    results come back beside the archive."""
     cache = cache or Cache(None)
-    fingerprints = {s.file: s.key for s in sources if s.key is not None}
-    outlines: dict[str, Outlined] = {}
-    for file, key in fingerprints.items():
-        if (found := cache.load(key, "outline")) is not None:
-            outlines[file] = found
-    missing = [file for file in fingerprints if file not in outlines]
-    fresh = run_jobs(len(missing), lambda i: _parse_and_keep(cache, missing[i]))
-    for file, (key, outlined, parsed) in zip(missing, fresh, strict=True):
-        fingerprints[file], outlines[file] = key, outlined
-        cache.parsed_used.add(key)  # a file changed since it was hashed has a new key
-        if parsed is not None:
-            cache.keep(key, full=parsed, outline=outlined)
-    problems: list[Problem] = []
-    for source in sources:
-        if source.problem is not None:
-            problems.append(Problem(source.file, None, "error", source.problem))
+    index = index or {}
+    keep = cache.folder is None  # no cache folder: the parses stay in memory
+    records: dict[str, Record] = {}
+    todo: list[Callable[[], tuple[Record, Parsed | None]]] = []
+    for file in archive_files(folder):
+        try:
+            stat_now = signature(file)
+        except InputError as error:
+            records[file] = Record(file, None, None, {}, (Problem.from_error(error),))
+            continue
+        old = index.get(file)
+        if old is not None and old.signature == stat_now and stat_now[1] < looked - RACY_NS:
+            records[file] = old
         else:
-            problems.extend(outlines[source.file][1])
-    merged, merge_problems = merge_days((file, outlines[file][0]) for file in fingerprints)
-    days = tuple(Outline(date, mentions, files) for date, mentions, files in merged)
-    return Archive(days, tuple(problems + merge_problems), len(sources), fingerprints, cache)
+            records[file] = old or Record(file, None, None, {}, ())  # keeps the order
+            todo.append(partial(_read, file, stat_now, old, cache, code, keep))
+    from .parallel import run  # here: a build with nothing to do never forks
+
+    results = run([*alongside, *todo])
+    memory: dict[str, Parsed] = {}
+    read: list[tuple[Record, Parsed | None]] = results[len(alongside) :]  # type: ignore[assignment]
+    for record, parsed in read:
+        records[record.path] = record
+        if parsed is not None and record.key is not None:
+            memory[record.key] = parsed
+    loader = Papers(records, cache, code, memory)
+    merged, merge_problems = merge_days(
+        (file, r.days) for file, r in records.items() if r.key is not None
+    )
+    days = tuple(
+        Day(date, mentions, files, digest(date, files, mentions), loader)
+        for date, mentions, files in merged
+    )
+    problems = [p for record in records.values() for p in record.problems] + merge_problems
+    return Archive(days, tuple(problems), records), results[: len(alongside)]

@@ -1,34 +1,39 @@
 """The pipeline: read and check everything, render what changed, swap it in.
 
-The archive is read as outlines (see ``archive``); output is planned as units
-(see ``plan``), each with a hash of everything it depends on. With a cache, a
-unit whose hash and files are unchanged since the last build is carried over
-without rendering; the others render on every core, straight into a staging
-folder that replaces ``out/`` in one step when all is done.
+Under one lock on ``out/``, held from reading the last build's state to saving
+this one's: the input stage reads the archive (parsing only what changed since
+the last build); every producer declares its outputs (see ``outputs``), each
+keyed by a hash of the values it reads, the package's code, the templates and
+the settings; outputs whose key and files are what the last build recorded are
+kept, the others rendered on every core into a staging folder that replaces
+``out/`` in one step. With nothing changed at all (the same code, templates,
+settings, archive files by their stat, and ``out/`` files), the build stops
+before importing anything that renders.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+import hashlib
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from itertools import groupby
 from pathlib import Path
+from typing import Any
 
-from . import __version__
-from .archive import Archive, Source, read_archive, read_sources
-from .cache import Cache, State, digest
+from .archive import Archive, read_archive, unchanged_since
+from .cache import Cache, digest
 from .config import Config
-from .editions import Editions, make_editions
 from .errors import InputError, Problem, Severity
-from .inline import InlineFunction
-from .mail import specimen_inliner
-from .plan import Renderer, Unit, plan
-from .render import template_digest
-from .workers import Progress, in_background, run_jobs
-from .write import Staging, WriteStats, staged
+from .outputs import Context, Output
+from .parallel import Progress, run
+from .render import Theme
+from .state import Index, Made, State, load_index, load_state, save, stamp
+from .write import Claim, Staging, WriteStats, claimed, files, staged
+
+PACKAGE = Path(__file__).parent
+LOCK_WAIT = 60.0  # seconds a build waits for another one writing the same out/
 
 
 @dataclass(frozen=True)
@@ -59,41 +64,31 @@ class BuildResult:
             "notes": list(self.notes),
         }
 
-
-def _unchanged(state: State, target: Path, fingerprint: str) -> BuildResult | None:
-    """The last build's result, if it was made from the same input and out/ is untouched."""
-    last = state.summary
-    if not last or state.inputs != fingerprint:
-        return None
-    if not all(state.intact(target, path) for path in state.stamps):
-        return None
-    problems = tuple(
-        Problem(f, line, severity, message) for f, line, severity, message in last["problems"]
-    )
-    paths = len(state.stamps)
-    return BuildResult(
-        last["files"],
-        last["papers"],
-        last["days"],
-        last["newest"],
-        problems,
-        tuple(last["notes"]),
-        WriteStats(0, paths, 0),
-        0,
-        len(state.units),
-        False,
-    )
+    @classmethod
+    def again(cls, summary: Mapping[str, Any], paths: int) -> BuildResult:
+        """The last build's result, for a build that found nothing to do; ValueError if the
+        summary is not one."""
+        try:
+            problems = tuple(
+                Problem(str(f), int(line) if line is not None else None, severity, str(message))
+                for f, line, severity, message in summary["problems"]
+                if severity in ("error", "warning")
+            )
+            notes = tuple(str(note) for note in summary["notes"])
+            files, papers, days = (int(summary[key]) for key in ("files", "papers", "days"))
+            newest = str(summary["newest"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("not a summary") from None
+        stats = WriteStats(0, paths, 0)
+        return cls(files, papers, days, newest, problems, notes, stats, 0, 0, False)
 
 
-def _unit_key(unit: Unit, salt: str) -> str:
-    return digest(salt, unit.name, *unit.material)
-
-
-def _newest_email(out: Path) -> bytes | None:
-    try:
-        return (out / "email" / "latest.eml").read_bytes()
-    except OSError:
-        return None
+def code_digest() -> str:
+    """A hash of the package's own code: a changed module changes every key."""
+    sha = hashlib.sha256()
+    for path in sorted(PACKAGE.glob("*.py")):
+        sha.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return sha.hexdigest()
 
 
 @contextmanager
@@ -116,77 +111,87 @@ def _collector_spared() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
 
 
-@contextmanager
-def _inliner(
-    config: Config, cache: Cache, given: InlineFunction | None
-) -> Iterator[Callable[[], InlineFunction]]:
-    """The email inliner, as a function called when an email is first rendered. Unless the
-    cache has it, premailer learns the stylesheet in a process of its own (see
-    ``inline``), alongside the reading of the archive, which needs the other cores."""
-    if given is not None:
-        yield lambda: given
-        return
-    key = digest(__version__, template_digest(), config)
-    if (known := cache.recall("inliner", key)) is not None:
-        yield lambda: known
-        return
-    with in_background(partial(specimen_inliner, config)) as learned:
-        yield lambda: cache.remember("inliner", key, learned())
+def _read(
+    seeds: str, cache: Cache, index: Index, looked: int, code: str, theme: Theme, learn: bool
+) -> tuple[Archive, Any]:
+    """The archive, and the email inliner: from the cache, or learned with premailer on
+    a core of its own while the archive is parsed."""
+    from .inline import Inliner
+    from .inline import learn as learning
+
+    name = f"inliner-{digest(code, theme.digest)[:32]}"
+    inliner = Inliner.from_data(cache.get(name)) if learn else None
+    alongside = [partial(learning, theme)] if learn and inliner is None else []
+    archive, learned = read_archive(
+        seeds, cache, index.records, code=code, looked=looked, alongside=alongside
+    )
+    if learned:
+        [inliner] = learned  # type: ignore[assignment]
+        assert isinstance(inliner, Inliner)
+        cache.put(name, inliner.data())
+        cache.prune("inliner-", {name})
+    return archive, inliner
 
 
-def _load(
-    seeds: str, cache: Cache, sources: list[Source], strict: bool
-) -> tuple[Archive, Editions]:
-    archive = read_archive(seeds, cache, sources)
-    editions = make_editions(archive)
+def _check(archive: Archive, seeds: str, strict: bool) -> None:
     errors, warnings = archive.count("error"), archive.count("warning")
     if strict and (errors or warnings):
         message = f"{errors} errors, {warnings} warnings with --strict; nothing written"
         raise InputError(message, problems=archive.problems)
     if not archive.days:
         raise InputError("no digest to build", file=seeds, problems=archive.problems)
-    return archive, editions
 
 
-Rendering = tuple[list[str], list[str], int]  # one unit's files, notes, files written
+Done = tuple[str, tuple[str, ...], int]  # an output's name, its notes, files it wrote
 
 
-def _render_into(staging: Staging, units: list[Unit]) -> list[Rendering]:
-    """Render units and stage their files as each is done."""
-    results = []
-    for unit in units:
-        files, notes = unit.render()
+def _render(ctx: Context, staging: Staging, outputs: list[Output]) -> list[Done]:
+    """Render outputs and stage their files as each is done."""
+    done = []
+    for output in outputs:
+        files, notes = output.render(ctx, *output.values)
+        if set(files) != set(output.paths):
+            raise AssertionError(f"{output.name} wrote {sorted(files)}, not {output.paths}")
         written = sum(staging.put(path, data) for path, data in files.items())
-        results.append((sorted(files), list(notes), written))
-    return results
-
-
-Record = dict[str, dict[str, list[str]]]  # unit key -> the files it wrote and its notes
+        done.append((output.name, notes, written))
+    return done
 
 
 def _write(
-    target: Path, units: dict[str, Unit], reused: Record, progress: Progress | None
-) -> tuple[Record, WriteStats]:
-    """Render the units not reused into a staging folder, link the reused, swap it in."""
-    todo = [unit for key, unit in units.items() if key not in reused]
-    groups = [list(group) for _, group in groupby(todo, key=lambda unit: unit.group or unit.name)]
-    with staged(target) as staging:
-        for previous in reused.values():
-            for path in previous["files"]:
+    claim: Claim,
+    ctx: Context,
+    todo: list[Output],
+    kept: Mapping[str, Made],
+    progress: Progress | None,
+) -> tuple[dict[str, tuple[str, ...]], WriteStats]:
+    """Render ``todo`` into a staging folder, link the files of ``kept``, swap it in."""
+    grouped: dict[str, list[Output]] = {}
+    for output in todo:
+        grouped.setdefault(output.group or output.name, []).append(output)
+    groups = list(grouped.values())
+    with staged(claim) as staging:
+        for made in kept.values():
+            for path in made.paths:
                 staging.keep(path)
-        jobs = run_jobs(len(groups), lambda i: _render_into(staging, groups[i]), progress)
-        rendered = (result for job in jobs for result in job)
-        done: Record = {}
-        written = 0
-        for key in units:
-            if key in reused:
-                done[key] = reused[key]
-                continue
-            files, notes, count = next(rendered)
-            done[key] = {"files": files, "notes": notes}
-            written += count
-        paths = {path for unit in done.values() for path in unit["files"]}
-        return done, staging.commit(paths, written)
+        tasks = [partial(_render, ctx, staging, group) for group in groups]
+        rendered = [done for task in run(tasks, progress) for done in task]
+        notes = {name: note for name, note, _ in rendered}
+        written = sum(count for _, _, count in rendered)
+        paths = {p for o in todo for p in o.paths} | {p for m in kept.values() for p in m.paths}
+        return notes, staging.commit(paths, written)
+
+
+def _key(salt: str, output: Output) -> str:
+    """A hash of everything an output's files depend on."""
+    render = output.render
+    return digest(salt, render.__module__, render.__qualname__, output.values)
+
+
+def _newest_email(out: Path) -> bytes | None:
+    try:
+        return (out / "email" / "latest.eml").read_bytes()
+    except OSError:
+        return None
 
 
 def build(
@@ -196,43 +201,93 @@ def build(
     out: str,
     strict: bool = False,
     cache_dir: str | None = None,
-    inline: InlineFunction | None = None,
     progress: Progress | None = None,
+    theme: Theme | None = None,
+    inline: Callable[[str], str] | None = None,
+    wait: float = LOCK_WAIT,
 ) -> BuildResult:
+    """Build ``seeds`` into ``out``. ``inline`` runs premailer on each whole email instead
+    of the learned inliner (the benchmark's baseline)."""
+
     cache = Cache(Path(cache_dir) if cache_dir else None)
-    target = Path(out)
-    state = cache.state(target) if inline is None else State()
-    salt = digest(__version__, template_digest(), config, strict)
-    sources = read_sources(seeds)
-    fingerprint = digest(salt, *sources)
-    if (unchanged := _unchanged(state, target, fingerprint)) is not None:
-        return unchanged
-    with _inliner(config, cache, inline) as learn_inliner, _collector_spared() as loaded:
-        archive, editions = _load(seeds, cache, sources, strict)
-        loaded()
-        renderer = Renderer(editions, config, learn_inliner)
-        units = {_unit_key(unit, salt): unit for unit in plan(editions, renderer)}
-        reused = {
-            key: previous
-            for key in units
-            if (previous := state.units.get(key))
-            and all(state.intact(target, path) for path in previous["files"])
-        }
-        if any(unit.mail for key, unit in units.items() if key not in reused):
-            renderer.inline  # noqa: B018 (built once here, not once in every worker)
-        before = _newest_email(target)
-        done, stats = _write(target, units, reused, progress)
+    theme = theme or Theme()
+    code = code_digest()
+    salt = digest(code, theme.digest, config, strict, inline is not None)
+    with claimed(out, wait) as claim:
+        state = load_state(cache, claim.out)
+        if (again := _nothing_to_do(state, salt, seeds, claim)) is not None:
+            return again
+        index = load_index(cache, claim.out, state)
+        with _collector_spared() as loaded:
+            archive, inliner = _read(seeds, cache, index, state.looked, code, theme, inline is None)
+            _check(archive, seeds, strict)
+            loaded()
+            ctx = Context(config, theme, inliner, inline)
+            result, made = _build(archive, ctx, claim, state, index, salt, progress)
+        stamps = {p: stamp(claim.out, p) for m in made.values() for p in m.paths}
+        signatures = {path: r.signature for path, r in archive.records.items()}
+        save(
+            cache,
+            claim.out,
+            State(salt, claim.looked, signatures, stamps, result.summary()),
+            Index(archive.records, made),
+        )
+        cache.prune("parsed/", {f"parsed/{r.key}" for r in archive.records.values() if r.key})
+    return result
+
+
+def _nothing_to_do(state: State, salt: str, seeds: str, claim: Claim) -> BuildResult | None:
+    """The last build's result again, if nothing it depends on changed: the code, templates
+    and settings, the archive's files (by their stat), and the files in out/."""
+    if state.salt != salt or not unchanged_since(seeds, state.signatures, state.looked):
+        return None
+    if files(claim.out) != set(state.stamps) or not state.intact(claim.out, list(state.stamps)):
+        return None
+    try:
+        return BuildResult.again(state.summary, len(state.stamps))
+    except ValueError:
+        return None
+
+
+def _build(
+    archive: Archive,
+    ctx: Context,
+    claim: Claim,
+    state: State,
+    index: Index,
+    salt: str,
+    progress: Progress | None,
+) -> tuple[BuildResult, dict[str, Made]]:
+    # Here, not at the top: a build that finds nothing to do never loads the renderers.
+    from . import feeds, mail, site  # noqa: F401 (each registers its producers)
+    from .editions import make_editions
+    from .outputs import PRODUCERS
+
+    editions = make_editions(archive.days)
+    outputs = [o for producer in PRODUCERS for o in producer(editions, ctx.config)]
+    keys = {o.name: _key(salt, o) for o in outputs}
+    kept = {
+        o.name: previous
+        for o in outputs
+        if (previous := index.made.get(o.name)) is not None
+        and previous.key == keys[o.name]
+        and previous.paths == o.paths
+        and state.intact(claim.out, o.paths)
+    }
+    todo = [o for o in outputs if o.name not in kept]
+    before = _newest_email(claim.out)
+    notes, stats = _write(claim, ctx, todo, kept, progress)
+    made = {o.name: kept.get(o.name) or Made(keys[o.name], o.paths, notes[o.name]) for o in outputs}
     result = BuildResult(
         archive.files,
         archive.papers,
         len(archive.days),
         archive.days[-1].key,
         archive.problems,
-        tuple(note for unit in done.values() for note in unit["notes"]),
+        tuple(note for m in made.values() for note in m.notes),
         stats,
-        len(units) - len(reused),
-        len(reused),
-        before is None or before != _newest_email(target),
+        len(todo),
+        len(kept),
+        before is None or before != _newest_email(claim.out),
     )
-    cache.save(target, done, inputs=fingerprint, summary=result.summary())
-    return result
+    return result, made

@@ -12,10 +12,10 @@ import click
 
 from . import __version__
 from .archive import Archive, read_archive
-from .build import BuildResult, build
+from .build import LOCK_WAIT, BuildResult, build
 from .config import load_config
 from .errors import NewsletterError, shown
-from .workers import Progress
+from .parallel import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
@@ -99,7 +99,7 @@ def check(folder: str, strict: bool) -> None:
     One line a problem, `file:line: error|warning: message`, then a summary.
     Exit code 0 when there are no errors, 1 otherwise.
     """
-    archive = read_archive(folder)
+    archive, _ = read_archive(folder)
     for problem in archive.problems:
         click.echo(str(problem))
     click.echo(f"checked {summary(archive)}")
@@ -132,6 +132,14 @@ def check(folder: str, strict: bool) -> None:
 @click.option(
     "--no-cache", is_flag=True, help="Render everything; neither read nor write the cache."
 )
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    default=LOCK_WAIT,
+    show_default=True,
+    help="Seconds to wait for another build writing the same out/, then fail.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing unless something is wrong.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list every email that was shortened.")
 @config_options
@@ -142,6 +150,7 @@ def build_command(
     strict: bool,
     cache_dir: str,
     no_cache: bool,
+    wait: float,
     quiet: bool,
     verbose: bool,
     config_file: str | None,
@@ -163,6 +172,7 @@ def build_command(
         strict=strict,
         cache_dir=None if no_cache else cache_dir,
         progress=_progress(quiet),
+        wait=wait,
     )
     for problem in result.problems:
         click.echo(str(problem), err=True)

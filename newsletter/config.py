@@ -9,14 +9,16 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email import policy
-from email.headerregistry import Address
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import UNPRINTABLE, ConfigError, describe
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address
 
 CONFIG_NAME = "newsletter.toml"
 PYPROJECT_NAME = "pyproject.toml"
@@ -142,6 +144,9 @@ def _site_url(key: str, value: object) -> str:
 def _mailbox(key: str, value: object, several: str = "") -> Address:
     """One mailbox, ``Name <user@example.org>`` or ``user@example.org``, parsed completely:
     anything the parser would drop or guess at is an error, never half a recipient."""
+    from email import policy  # here: most builds set no address (10 ms)
+    from email.headerregistry import Address
+
     text = _text(key, value, MAX_TEXT + 260)
     try:
         header = policy.strict.header_factory("To", text)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
-from .archive import Archive
-from .model import Outline, Paper
+from .model import Day, Paper
 
 T = TypeVar("T")
 
@@ -44,9 +43,9 @@ def first_thumbnail(papers: Iterable[Paper]) -> str | None:
     return next((p.thumbnail for p in papers if p.thumbnail), None)
 
 
-@dataclass(frozen=True, slots=True)
-class Day:
-    """A day with its papers, ranked by votes."""
+@dataclass(frozen=True)
+class Ranked:
+    """A day as pages and emails show it: its papers ranked by votes."""
 
     date: dt.date
     papers: tuple[Paper, ...]
@@ -56,23 +55,33 @@ class Day:
         return self.date.isoformat()
 
 
-@dataclass(frozen=True, slots=True)
+def ranked(day: Day) -> Ranked:
+    return Ranked(day.date, rank(day.papers))
+
+
+@dataclass(frozen=True)
 class WeekPaper:
     paper: Paper
     date: dt.date  # the day of the week it first appeared
 
 
-@dataclass(frozen=True, slots=True)
-class WeekOutline:
-    """An ISO week of the archive and its days, without their papers."""
+@dataclass(frozen=True)
+class WeekNumber:
+    """An ISO week, by its number."""
 
     year: int
     number: int
-    days: tuple[Outline, ...]
 
     @property
     def key(self) -> str:
         return f"{self.year}-W{self.number:02d}"
+
+
+@dataclass(frozen=True)
+class Week(WeekNumber):
+    """An ISO week of the archive and its days."""
+
+    days: tuple[Day, ...]
 
     @property
     def heading(self) -> str:
@@ -87,75 +96,50 @@ class WeekOutline:
     def last(self) -> dt.date:
         return dt.date.fromisocalendar(self.year, self.number, 7)
 
+    def papers(self) -> tuple[WeekPaper, ...]:
+        """Each paper of the week once, on the first day it appeared, ranked by votes."""
+        seen: dict[str, WeekPaper] = {}
+        for day in self.days:
+            for paper in rank(day.papers):
+                seen.setdefault(paper.arxiv_id, WeekPaper(paper, day.date))
+        return rank_by(seen.values(), lambda w: w.paper.votes)
 
-@dataclass(frozen=True, slots=True)
-class Week(WeekOutline):
-    papers: tuple[WeekPaper, ...]  # each paper once, ranked by votes
 
-
-@dataclass(frozen=True, slots=True)
-class EntryOutline:
-    """A paper in the papers feed, before its text is read."""
+@dataclass(frozen=True)
+class Entry:
+    """One paper as the papers feed shows it, once, however many days list it: as ``day``
+    lists it, the first day its current text appeared."""
 
     arxiv_id: str
     published: dt.date  # the first day it appeared
-    updated: dt.date  # the first day its current text appeared
+    day: Day
     votes: int | None  # on that day
-    text: str  # hash of that text
 
+    @property
+    def updated(self) -> dt.date:
+        return self.day.date
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One paper as the papers feed shows it, once, however many days list it."""
-
-    paper: Paper  # as listed on the day its current text appeared
-    published: dt.date
-    updated: dt.date
-
-
-LOADED_DAYS = 32  # days a process keeps with their papers: a week's, or a feed window's
+    @property
+    def paper(self) -> Paper:
+        return next(p for p in self.day.papers if p.arxiv_id == self.arxiv_id)
 
 
 @dataclass(frozen=True)
 class Editions:
-    """What is published, as outlines; a day's papers are read when a page needs them."""
+    """What is published: the days, the weeks, and the papers feed's entries."""
 
-    days: tuple[Outline, ...]  # oldest first
-    weeks: tuple[WeekOutline, ...]  # oldest first
-    entries: tuple[EntryOutline, ...]  # newest first
-    archive: Archive = field(compare=False)
-    loaded: dict[dt.date, Day] = field(default_factory=dict, compare=False, repr=False)
+    days: tuple[Day, ...]  # oldest first
+    weeks: tuple[Week, ...]  # oldest first
+    entries: tuple[Entry, ...]  # newest first
 
-    def day(self, outline: Outline) -> Day:
-        if (day := self.loaded.get(outline.date)) is None:
-            if len(self.loaded) >= LOADED_DAYS:
-                del self.loaded[next(iter(self.loaded))]
-            day = Day(outline.date, rank(self.archive.digest(outline).papers))
-            self.loaded[outline.date] = day
-        return day
-
-    def week(self, week: WeekOutline) -> Week:
-        seen: dict[str, WeekPaper] = {}
-        for day in map(self.day, week.days):
-            for paper in day.papers:
-                seen.setdefault(paper.arxiv_id, WeekPaper(paper, day.date))
-        papers = rank_by(seen.values(), lambda w: w.paper.votes)
-        return Week(week.year, week.number, week.days, papers)
-
-    def window(self, days: int) -> tuple[Outline, ...]:
+    def window(self, days: int) -> tuple[Day, ...]:
         """The newest ``days`` days present in the archive, newest first."""
         return tuple(reversed(self.days[-days:]))
 
-    def entries_since(self, start: dt.date) -> tuple[EntryOutline, ...]:
+    def entries_since(self, start: dt.date) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries if e.updated >= start)
 
-    def entry(self, outline: EntryOutline) -> Entry:
-        """The entry with its paper, from the day its text appeared."""
-        day = self.day(next(d for d in reversed(self.days) if d.date == outline.updated))
-        paper = next(p for p in day.papers if p.arxiv_id == outline.arxiv_id)
-        return Entry(paper, outline.published, outline.updated)
-
-    def complete_weeks_since(self, start: dt.date) -> tuple[WeekOutline, ...]:
+    def complete_weeks_since(self, start: dt.date) -> tuple[Week, ...]:
         """Weeks that can no longer change (a later day exists, or their Sunday does), newest
         first, that end on or after ``start``."""
         newest = self.days[-1].date
@@ -166,20 +150,19 @@ class Editions:
         )
 
 
-def make_entries(days: Sequence[Outline]) -> tuple[EntryOutline, ...]:
+def make_entries(days: Sequence[Day]) -> tuple[Entry, ...]:
     """A paper seen on several days is one entry: published on its first day,
     showing its latest text, updated on the day that text first appeared."""
-    first: dict[str, EntryOutline] = {}
+    first: dict[str, tuple[Entry, str]] = {}
     for day in days:
         for mention in day.mentions:
             seen = first.get(mention.arxiv_id)
-            if seen is None or seen.text != mention.text:
-                published = seen.published if seen else day.date
-                first[mention.arxiv_id] = EntryOutline(
-                    mention.arxiv_id, published, day.date, mention.votes, mention.text
-                )
-    by_day: dict[dt.date, list[EntryOutline]] = {}
-    for entry in first.values():
+            if seen is None or seen[1] != mention.text:
+                published = seen[0].published if seen else day.date
+                entry = Entry(mention.arxiv_id, published, day, mention.votes)
+                first[mention.arxiv_id] = (entry, mention.text)
+    by_day: dict[dt.date, list[Entry]] = {}
+    for entry, _ in first.values():
         by_day.setdefault(entry.updated, []).append(entry)
     return tuple(
         entry
@@ -188,17 +171,15 @@ def make_entries(days: Sequence[Outline]) -> tuple[EntryOutline, ...]:
     )
 
 
-def make_weeks(days: Sequence[Outline]) -> tuple[WeekOutline, ...]:
-    grouped: dict[tuple[int, int], list[Outline]] = {}
+def make_weeks(days: Sequence[Day]) -> tuple[Week, ...]:
+    grouped: dict[tuple[int, int], list[Day]] = {}
     for day in days:
         year, number, _ = day.date.isocalendar()
         grouped.setdefault((year, number), []).append(day)
     return tuple(
-        WeekOutline(year, number, tuple(members))
-        for (year, number), members in sorted(grouped.items())
+        Week(year, number, tuple(members)) for (year, number), members in sorted(grouped.items())
     )
 
 
-def make_editions(archive: Archive) -> Editions:
-    days = archive.days
-    return Editions(days, make_weeks(days), make_entries(days), archive)
+def make_editions(days: tuple[Day, ...]) -> Editions:
+    return Editions(days, make_weeks(days), make_entries(days))

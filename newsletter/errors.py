@@ -54,8 +54,22 @@ class NewsletterError(Exception):
         self.line = line
         self.problems = problems  # the problems in the input that led to it, to list first
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Whole across processes: a worker's error reaches the build with file and line."""
+        return (_rebuild, (type(self), self.message, self.file, self.line, self.problems))
+
     def __str__(self) -> str:
         return shown(f"{_where(self.file, self.line)}{self.message}")
+
+
+def _rebuild(
+    kind: type[NewsletterError],
+    message: str,
+    file: str | None,
+    line: int | None,
+    problems: tuple[Problem, ...],
+) -> NewsletterError:
+    return kind(message, file=file, line=line, problems=problems)
 
 
 class InputError(NewsletterError):
@@ -64,6 +78,10 @@ class InputError(NewsletterError):
 
 class ConfigError(NewsletterError):
     """The configuration file or an option is wrong."""
+
+
+class ThemeError(NewsletterError):
+    """A template or stylesheet the build cannot use."""
 
 
 class OutputError(NewsletterError):

@@ -1,4 +1,4 @@
-"""Atom and RSS (feedgen) and JSON Feed, one entry a paper and one entry a day.
+"""Atom and RSS (feedgen) and JSON Feed: one entry a paper, a day or a finished week.
 
 Items are first described format-neutrally (:class:`FeedItem`), then written
 three ways. feedgen stamps ``now()`` into anything left unset, so every date is
@@ -17,10 +17,11 @@ from markupsafe import escape
 
 from . import __version__
 from .config import Config
-from .editions import Day, Editions, Entry, Week, at_least, first_thumbnail, has_votes
+from .editions import Editions, Entry, Week, at_least, first_thumbnail, has_votes, rank
 from .jsonfeed import json_feed
-from .model import Paper
-from .render import korean_date, render
+from .model import Day, Paper
+from .outputs import Context, Files, Output, Rendered, produces
+from .render import korean_date
 from .text import clip
 
 FEEDS = {"papers": "논문별", "daily": "일간", "weekly": "주간"}  # name: title suffix
@@ -80,15 +81,15 @@ def paper_summary(paper: Paper) -> str:
     return paper.title
 
 
-def paper_item(entry: Entry, config: Config) -> FeedItem:
-    paper = entry.paper
+def paper_item(ctx: Context, entry: Entry) -> FeedItem:
+    paper, config = entry.paper, ctx.config
     return FeedItem(
         id=paper.abs_url,
         title=paper.title,
         link=paper.abs_url,
         published=config.midnight(entry.published),
         updated=config.midnight(entry.updated),
-        content_html=render("feed_paper.html", paper=paper),
+        content_html=ctx.theme.render("feed_paper.html", paper=paper),
         summary=paper_summary(paper),
         authors=paper.authors,
         image=paper.thumbnail,
@@ -96,8 +97,9 @@ def paper_item(entry: Entry, config: Config) -> FeedItem:
     )
 
 
-def day_item(day: Day, config: Config) -> FeedItem:
-    papers = at_least(day.papers, min_votes=config.min_votes)
+def day_item(ctx: Context, day: Day) -> FeedItem:
+    config = ctx.config
+    papers = at_least(rank(day.papers), min_votes=config.min_votes)
     page = config.url(f"days/{day.key}.html")
     titles = ", ".join(p.title for p in papers[:3])
     return FeedItem(
@@ -106,55 +108,99 @@ def day_item(day: Day, config: Config) -> FeedItem:
         link=page,
         published=config.midnight(day.date),
         updated=config.midnight(day.date),
-        content_html=render("feed_day.html", day=day, papers=papers, page_url=page),
+        content_html=ctx.theme.render("feed_day.html", day=day, papers=papers, page_url=page),
         summary=clip(f"논문 {len(papers)}편: {titles}", SUMMARY_LENGTH),
         image=first_thumbnail(papers),
     )
 
 
-def week_item(week: Week, config: Config) -> FeedItem:
+def week_item(ctx: Context, week: Week) -> FeedItem:
+    config = ctx.config
     page = config.url(f"weeks/{week.key}.html")
-    items = [w for w in week.papers if has_votes(w.paper, config.min_votes)]
+    papers = week.papers()
+    items = [w for w in papers if has_votes(w.paper, config.min_votes)]
     top, rest = items[: config.week_top], items[config.week_top :]
     titles = ", ".join(w.paper.title for w in top[:3])
+    html = ctx.theme.render(
+        "feed_week.html", papers=papers, heading=week.heading, top=top, rest=rest, page_url=page
+    )
     return FeedItem(
         id=page,
         title=f"{week.heading} 주간 논문 {len(items)}편",
         link=page,
         published=config.midnight(week.days[-1].date),
         updated=config.midnight(week.days[-1].date),
-        content_html=render(
-            "feed_week.html", week=week, heading=week.heading, top=top, rest=rest, page_url=page
-        ),
+        content_html=html,
         summary=clip(f"논문 {len(items)}편: {titles}", SUMMARY_LENGTH),
         image=first_thumbnail(w.paper for w in top),
     )
 
 
-def _items(name: str, editions: Editions, config: Config, start: dt.date) -> tuple[FeedItem, ...]:
-    if name == "papers":
-        entries = map(editions.entry, editions.entries_since(start))
-        return tuple(paper_item(e, config) for e in entries if has_votes(e.paper, config.min_votes))
-    if name == "daily":
-        window = editions.window(config.feed_days)
-        return tuple(day_item(editions.day(day), config) for day in window)
-    weeks = editions.complete_weeks_since(start)
-    return tuple(week_item(editions.week(week), config) for week in weeks)
+def _paths(name: str) -> tuple[str, ...]:
+    return tuple(f"feeds/{name}.{kind}" for kind in ("atom", "rss", "json"))
 
 
-def make_feed(name: str, editions: Editions, config: Config) -> Feed:
-    """One of FEEDS over the window: the newest ``feed_days`` days of the archive."""
+@produces
+def papers_feed(editions: Editions, config: Config) -> list[Output]:
+    """A paper an entry, for the papers whose text appeared in the newest feed_days days."""
     window = editions.window(config.feed_days)
-    items = _items(name, editions, config, window[-1].date)
-    return _feed(name, f"{config.title} — {FEEDS[name]}", items, window[0].date, config)
+    entries = tuple(
+        e
+        for e in editions.entries_since(window[-1].date)
+        if e.votes is None or e.votes >= config.min_votes
+    )
+    return [Output(_paths("papers"), _papers_feed, (entries, window[0].date))]
 
 
-def _feed(
-    name: str, title: str, items: tuple[FeedItem, ...], newest: dt.date, config: Config
-) -> Feed:
-    """The feed's date is its newest item's, never the clock's (if empty, its newest day's)."""
+def _papers_feed(ctx: Context, entries: tuple[Entry, ...], newest: dt.date) -> Rendered:
+    return _written(ctx, "papers", tuple(paper_item(ctx, e) for e in entries), newest), ()
+
+
+@produces
+def daily_feed(editions: Editions, config: Config) -> list[Output]:
+    """A day an entry, for the newest feed_days days."""
+    return [Output(_paths("daily"), _daily_feed, (editions.window(config.feed_days),))]
+
+
+def _daily_feed(ctx: Context, window: tuple[Day, ...]) -> Rendered:
+    return _written(ctx, "daily", tuple(day_item(ctx, d) for d in window), window[0].date), ()
+
+
+@produces
+def weekly_feed(editions: Editions, config: Config) -> list[Output]:
+    """A finished week an entry, for the weeks that end in the newest feed_days days."""
+    window = editions.window(config.feed_days)
+    weeks = editions.complete_weeks_since(window[-1].date)
+    return [Output(_paths("weekly"), _weekly_feed, (weeks, window[0].date))]
+
+
+def _weekly_feed(ctx: Context, weeks: tuple[Week, ...], newest: dt.date) -> Rendered:
+    return _written(ctx, "weekly", tuple(week_item(ctx, w) for w in weeks), newest), ()
+
+
+@produces
+def feed_stylesheet(editions: Editions, config: Config) -> list[Output]:
+    """The XSLT that lets a browser opening a feed show a readable page."""
+    return [Output((f"feeds/{STYLESHEET}",), _stylesheet, ())]
+
+
+def _stylesheet(ctx: Context) -> Rendered:
+    return {f"feeds/{STYLESHEET}": ctx.theme.render(STYLESHEET, config=ctx.config).encode()}, ()
+
+
+def _written(ctx: Context, name: str, items: tuple[FeedItem, ...], newest: dt.date) -> Files:
+    """One feed in Atom, RSS and JSON Feed. Its date is its newest item's, never the clock's
+    (if it has none, its newest day's)."""
+    config = ctx.config
     updated = max((item.updated for item in items), default=config.midnight(newest))
-    return Feed(name, title, config.description, updated, items)
+    feed = Feed(name, f"{config.title} — {FEEDS[name]}", config.description, updated, items)
+    atom = _atom(_generator(feed, config, "atom"), feed.items)
+    rss = _generator(feed, config, "rss").rss_str(pretty=True)
+    return {
+        f"feeds/{name}.atom": with_stylesheet(atom),
+        f"feeds/{name}.rss": with_stylesheet(rss),
+        f"feeds/{name}.json": json_feed(feed, config),
+    }
 
 
 def media_type(url: str) -> str | None:
@@ -227,20 +273,3 @@ def with_stylesheet(xml: bytes) -> bytes:
     declaration, rest = xml.split(b"\n", 1)
     instruction = f'<?xml-stylesheet type="text/xsl" href="{STYLESHEET}"?>'.encode()
     return declaration + b"\n" + instruction + b"\n" + rest
-
-
-def render_feed(name: str, editions: Editions, config: Config) -> dict[str, bytes]:
-    """One feed in Atom, RSS and JSON Feed."""
-    feed = make_feed(name, editions, config)
-    atom = _atom(_generator(feed, config, "atom"), feed.items)
-    rss = _generator(feed, config, "rss").rss_str(pretty=True)
-    return {
-        f"feeds/{name}.atom": with_stylesheet(atom),
-        f"feeds/{name}.rss": with_stylesheet(rss),
-        f"feeds/{name}.json": json_feed(feed, config),
-    }
-
-
-def render_feed_stylesheet(config: Config) -> dict[str, bytes]:
-    """The XSLT that lets a browser opening a feed show a readable page."""
-    return {f"feeds/{STYLESHEET}": render(STYLESHEET, config=config).encode()}

@@ -13,10 +13,10 @@ from email.utils import format_datetime, quote
 from functools import lru_cache
 
 from .config import Config
-from .editions import Day, Week, at_least
-from .inline import InlineFunction, Inliner
-from .model import Origin, Paper, Section
-from .render import korean_date, render, source
+from .editions import Editions, Ranked, Week, at_least, ranked
+from .model import Day, Paper
+from .outputs import Context, Output, Rendered, produces
+from .render import korean_date
 from .text import clip
 
 # Gmail clips a message whose HTML passes about 102 KB; stay clear of it.
@@ -66,7 +66,7 @@ class Mail:
         )
 
 
-def day_mail(day: Day, config: Config) -> Mail:
+def day_mail(day: Ranked, config: Config) -> Mail:
     papers = at_least(day.papers, min_votes=config.min_votes)
     heading = korean_date(day.date)
     return Mail(
@@ -80,8 +80,9 @@ def day_mail(day: Day, config: Config) -> Mail:
 
 
 def week_mail(week: Week, config: Config) -> Mail:
-    shown = at_least((w.paper for w in week.papers), min_votes=config.min_votes)
-    days = {w.paper.arxiv_id: w.date for w in week.papers}
+    papers = week.papers()
+    shown = at_least((w.paper for w in papers), min_votes=config.min_votes)
+    days = {w.paper.arxiv_id: w.date for w in papers}
     heading = week.heading
     return Mail(
         key=week.key,
@@ -94,19 +95,19 @@ def week_mail(week: Week, config: Config) -> Mail:
     )
 
 
-def _html(mail: Mail, config: Config, inline: InlineFunction) -> str:
-    context = {"mail": mail, "config": config, "css": source("email.css")}
-    if isinstance(inline, Inliner):  # styles stamped on the templates: no pass over the HTML
-        return inline.render("email.html", **context)
-    return inline(render("email.html", **context))
+def _html(mail: Mail, ctx: Context) -> str:
+    context = {"mail": mail, "config": ctx.config, "css": ctx.theme.source("email.css")}
+    if ctx.inline is not None:  # premailer on the whole email, the straightforward way
+        return ctx.inline(ctx.theme.render("email.html", **context))
+    return ctx.stamped.render("email.html", **context)
 
 
-def fit(mail: Mail, config: Config, inline: InlineFunction, full: int) -> tuple[Mail, str]:
+def fit(mail: Mail, ctx: Context, full: int) -> tuple[Mail, str]:
     """The most papers in full (at most ``full``), then the most listed, under the budget."""
     full, listed = min(full, len(mail.papers)), len(mail.papers)
     while True:
         shown = mail.showing(full, listed - full)
-        html = _html(shown, config, inline)
+        html = _html(shown, ctx)
         size = len(html.encode())
         if size < HTML_BUDGET or (full == 0 and listed == 0):
             return shown, html
@@ -213,46 +214,57 @@ def eml(mail: Mail, config: Config, html: str, text: str) -> bytes:
     )
 
 
-def specimen_inliner(config: Config) -> Inliner:
-    """An Inliner learned from an email that shows every element the templates can write."""
-    section = Section("What's New", "text", (Section("code", "nested"), Section(None, "plain")))
-    paper = Paper(
-        arxiv_id="0000.00000",
-        title="Specimen",
-        origin=Origin("specimen", 1),
-        thumbnail="https://example.org/t.png",
-        video="https://example.org/v.mp4",
-        votes=1,
-        authors=("A",),
-        sections=(section, Section(None, "bullet")),
-    )
-    mail = Mail(
-        key="specimen",
-        subject="s",
-        heading="h",
-        date=dt.date(2000, 1, 3),
-        page_url="https://example.org/",
-        papers=(paper, paper),
-        days={paper.arxiv_id: dt.date(2000, 1, 3)},
-    )
-    full_config = replace(
-        config, list_unsubscribe=config.list_unsubscribe or ("https://example.org/u",)
-    )
-    return Inliner(
-        render("email.html", mail=mail.showing(1, 1), config=full_config, css=source("email.css"))
-    )
-
-
-def compose(
-    mail: Mail, config: Config, inline: InlineFunction, full: int
-) -> tuple[Mail, dict[str, bytes]]:
-    shown, html = fit(mail, config, inline, full)
-    text = render("email.txt", mail=shown, config=config)
-    return shown, {
+def compose(mail: Mail, ctx: Context, full: int) -> Rendered:
+    """The email's HTML, text and .eml files, and a note if it does not show every paper."""
+    shown, html = fit(mail, ctx, full)
+    text = ctx.theme.render("email.txt", mail=shown, config=ctx.config)
+    files = {
         f"email/{mail.key}.html": html.encode(),
         f"email/{mail.key}.txt": text.encode(),
-        f"email/{mail.key}.eml": eml(shown, config, html, text),
+        f"email/{mail.key}.eml": eml(shown, ctx.config, html, text),
     }
+    return files, (shortened_note(mail, shown, full),) if shown.shortened else ()
+
+
+def _paths(key: str) -> tuple[str, ...]:
+    return tuple(f"email/{key}.{kind}" for kind in ("html", "txt", "eml"))
+
+
+@produces
+def day_emails(editions: Editions, config: Config) -> list[Output]:
+    """An email a day, papers by votes; the newest day's also as latest.eml, for cron."""
+    week_of = {day.date: week.key for week in editions.weeks for day in week.days}
+    newest = editions.days[-1]
+    return [
+        Output(
+            _paths(day.key) + (("email/latest.eml",) if day is newest else ()),
+            _day_email,
+            (day, day is newest),
+            group=week_of[day.date],
+            email=True,
+        )
+        for day in editions.days
+    ]
+
+
+def _day_email(ctx: Context, day: Day, latest: bool) -> Rendered:
+    files, notes = compose(day_mail(ranked(day), ctx.config), ctx, ctx.config.email_full_papers)
+    if latest:
+        files["email/latest.eml"] = files[f"email/{day.key}.eml"]
+    return files, notes
+
+
+@produces
+def week_emails(editions: Editions, config: Config) -> list[Output]:
+    """An email an ISO week: its top papers in full, the rest listed."""
+    return [
+        Output(_paths(week.key), _week_email, (week,), group=week.key, email=True)
+        for week in editions.weeks
+    ]
+
+
+def _week_email(ctx: Context, week: Week) -> Rendered:
+    return compose(week_mail(week, ctx.config), ctx, ctx.config.week_top)
 
 
 def shortened_note(mail: Mail, shown: Mail, full: int) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -55,13 +57,13 @@ class Paper:
         return f"https://huggingface.co/papers/{self.arxiv_id}"
 
 
-@dataclass(frozen=True)
-class Digest:
-    """One day of the archive: its date and its papers in source order."""
+NOWHERE = Origin("", 0)
 
-    date: dt.date
-    papers: tuple[Paper, ...]
-    sources: tuple[str, ...] = field(default=())
+
+def text_of(paper: Paper) -> Paper:
+    """What a reader sees of a paper as its text: all of it but its vote count, which
+    changes from day to day, and where it was read."""
+    return dataclasses.replace(paper, votes=None, origin=NOWHERE)
 
 
 @dataclass(frozen=True)
@@ -75,17 +77,33 @@ class Mention:
     arxiv_id: str
     origin: Origin
     votes: int | None
-    text: str  # a hash of what a reader sees of the paper (votes aside)
+    text: str  # a hash of text_of(paper)
+
+
+Loader = Callable[["Day"], tuple[Paper, ...]]
 
 
 @dataclass(frozen=True)
-class Outline:
-    """One day of the archive as mentions: what every page knows of every day."""
+class Day:
+    """One day of the archive: its date, its papers as mentions (in source order), the
+    files it was read from, and a hash of all of that, which changes whenever anything
+    ``papers`` returns changes. The papers themselves are read on first use, through the
+    loader the input stage gives every day."""
 
     date: dt.date
     mentions: tuple[Mention, ...]
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...]
+    fingerprint: str
+    load: Loader = field(compare=False, repr=False)
 
     @property
     def key(self) -> str:
         return self.date.isoformat()
+
+    @property
+    def papers(self) -> tuple[Paper, ...]:
+        return self.load(self)
+
+    def __digest__(self) -> str:
+        """What stands for the day in a hash of what an output reads."""
+        return self.fingerprint

@@ -1,18 +1,22 @@
-"""The one Jinja2 environment (templates shipped in the package) and its filters."""
+"""Templates: the built-in ones shipped in the package, each replaceable by a user's file."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from functools import cache
-from typing import Any
-
-import jinja2
+from functools import cached_property
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .model import Paper
 
+if TYPE_CHECKING:
+    import jinja2
+
 WEEKDAYS = "월화수목금토일"
 TEMPLATE_SUFFIXES = (".html", ".txt", ".css", ".xsl")
+BUILT_IN = Path(str(files("newsletter.templates")))
 
 
 def korean_date(date: dt.date) -> str:
@@ -34,40 +38,61 @@ def votes_label(paper: Paper) -> str:
     return f"추천 {paper.votes}" if paper.votes is not None else "추천 없음"
 
 
-@cache
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("newsletter.templates", "."),
-        autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(korean_date=korean_date, authors=author_line, votes=votes_label)
-    return env
+class Theme:
+    """The templates of one build: the built-in ones, each replaced by a file of the same
+    name in ``folder`` when there is one."""
 
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder
 
-def render(template: str, **context: Any) -> str:
-    return environment().get_template(template).render(**context)
+    @cached_property
+    def files(self) -> dict[str, Path]:
+        """Every template by name, and the file it is read from."""
+        found: dict[str, Path] = {}
+        for root in (BUILT_IN, self.folder):
+            if root is not None and root.is_dir():
+                found.update(
+                    {p.name: p for p in sorted(root.iterdir()) if p.suffix in TEMPLATE_SUFFIXES}
+                )
+        return found
 
+    @cached_property
+    def texts(self) -> dict[str, str]:
+        return {name: path.read_text(encoding="utf-8") for name, path in self.files.items()}
 
-@cache
-def source(name: str) -> str:
-    """A shipped file as text, unrendered (the email stylesheet)."""
-    env = environment()
-    assert env.loader is not None
-    return env.loader.get_source(env, name)[0]
+    @cached_property
+    def digest(self) -> str:
+        """A hash of every template's name and text: a changed template changes every key.
+        Read without Jinja: a build with nothing to render never imports it."""
+        sha = hashlib.sha256()
+        for name, text in sorted(self.texts.items()):
+            sha.update(name.encode() + b"\0" + text.encode() + b"\0")
+        return sha.hexdigest()
 
+    def source(self, name: str) -> str:
+        """A template file as text, unrendered (the stylesheets)."""
+        return self.texts[name]
 
-@cache
-def template_digest() -> str:
-    """A hash of every shipped template, so a changed template invalidates cached output."""
-    env = environment()
-    assert env.loader is not None
-    sha = hashlib.sha256()
-    for name in sorted(env.loader.list_templates()):
-        if not name.endswith(TEMPLATE_SUFFIXES):  # the package folder also holds bytecode
-            continue
-        sha.update(name.encode() + b"\0" + source(name).encode() + b"\0")
-    return sha.hexdigest()
+    @cached_property
+    def environment(self) -> jinja2.Environment:
+        import jinja2  # here: a build that renders nothing never loads it
+
+        env = jinja2.Environment(
+            loader=jinja2.FunctionLoader(self._load),
+            autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default=True),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        env.filters.update(korean_date=korean_date, authors=author_line, votes=votes_label)
+        return env
+
+    def _load(self, name: str) -> tuple[str, str, Any] | None:
+        path = self.files.get(name)
+        if path is None:
+            return None
+        return self.source(name), str(path), lambda: True
+
+    def render(self, template: str, **context: Any) -> str:
+        return self.environment.get_template(template).render(**context)

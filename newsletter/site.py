@@ -6,13 +6,16 @@ disk; only canonical and Open Graph URLs use the configured site URL.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .config import Config
-from .editions import Editions, Week, WeekOutline, first_thumbnail
+from .editions import Editions, Week, WeekNumber, first_thumbnail, ranked
 from .feeds import FEEDS, FORMATS
-from .model import Outline
-from .render import korean_date, render, source
+from .model import Day
+from .outputs import Context, Output, Rendered, produces
+from .render import korean_date
 
 FEED_KINDS = (*FORMATS.items(), ("json", "application/feed+json"))
 
@@ -41,8 +44,8 @@ class Page:
 @dataclass(frozen=True)
 class Month:
     label: str
-    days: tuple[Outline, ...]
-    weeks: tuple[WeekOutline, ...]
+    days: tuple[Day, ...]
+    weeks: tuple[Week, ...]
 
 
 def feed_links(config: Config) -> tuple[FeedLink, ...]:
@@ -53,55 +56,86 @@ def feed_links(config: Config) -> tuple[FeedLink, ...]:
     )
 
 
-def _render_page(template: str, page: Page, config: Config, **context: object) -> str:
+def _page(ctx: Context, template: str, page: Page, **context: object) -> Rendered:
     """Every page gets its metadata, the settings and the feed links for its <head>."""
-    return render(template, page=page, config=config, feeds=feed_links(config), **context)
+    html = ctx.theme.render(
+        template, page=page, config=ctx.config, feeds=feed_links(ctx.config), **context
+    )
+    return {page.path: html.encode()}, ()
 
 
-def day_page(editions: Editions, index: int, week: WeekOutline, config: Config) -> str:
-    day = editions.day(editions.days[index])
-    titles = ", ".join(p.title for p in day.papers[:3])
+@produces
+def day_pages(editions: Editions, config: Config) -> Iterator[Output]:
+    """A page a day, every paper in full; it links to the days before and after."""
+    days = editions.days
+    week_of = {day.date: week for week in editions.weeks for day in week.days}
+    for index, day in enumerate(days):
+        before = days[index - 1].date if index > 0 else None
+        after = days[index + 1].date if index + 1 < len(days) else None
+        week = week_of[day.date]
+        yield Output(
+            (f"days/{day.key}.html",),
+            _day_page,
+            (day, before, after, WeekNumber(week.year, week.number)),
+            group=week.key,
+        )
+
+
+def _day_page(
+    ctx: Context,
+    day: Day,
+    before: dt.date | None,
+    after: dt.date | None,
+    week: WeekNumber,
+) -> Rendered:
+    shown = ranked(day)
+    titles = ", ".join(p.title for p in shown.papers[:3])
     page = Page(
         f"days/{day.key}.html",
-        f"{korean_date(day.date)} · {config.title}",
-        f"논문 {len(day.papers)}편: {titles}",
-        first_thumbnail(day.papers),
+        f"{korean_date(day.date)} · {ctx.config.title}",
+        f"논문 {len(shown.papers)}편: {titles}",
+        first_thumbnail(shown.papers),
     )
-    previous = editions.days[index - 1] if index > 0 else None
-    following = editions.days[index + 1] if index + 1 < len(editions.days) else None
-    return _render_page(
-        "day.html", page, config, day=day, week=week, previous=previous, next=following
-    )
+    return _page(ctx, "day.html", page, day=shown, week=week, previous=before, next=after)
 
 
-def week_page(week: Week, config: Config) -> str:
-    top, rest = week.papers[: config.week_top], week.papers[config.week_top :]
+@produces
+def week_pages(editions: Editions, config: Config) -> Iterator[Output]:
+    """A page an ISO week: its top papers in full, then the rest."""
+    for week in editions.weeks:
+        yield Output((f"weeks/{week.key}.html",), _week_page, (week,), group=week.key)
+
+
+def _week_page(ctx: Context, week: Week) -> Rendered:
+    top_count = ctx.config.week_top
+    papers = week.papers()
+    top, rest = papers[:top_count], papers[top_count:]
     heading = week.heading
     titles = ", ".join(w.paper.title for w in top[:3])
     page = Page(
         f"weeks/{week.key}.html",
-        f"{heading} · {config.title}",
-        f"이번 주 논문 {len(week.papers)}편: {titles}",
+        f"{heading} · {ctx.config.title}",
+        f"이번 주 논문 {len(papers)}편: {titles}",
         first_thumbnail(w.paper for w in top),
     )
-    days = {w.paper.arxiv_id: w.date for w in week.papers}
-    return _render_page(
+    return _page(
+        ctx,
         "week.html",
         page,
-        config,
         week=week,
+        papers=papers,
         heading=heading,
         top=top,
         rest=[w.paper for w in rest],
-        days=days,
+        days={w.paper.arxiv_id: w.date for w in papers},
     )
 
 
-def months(editions: Editions) -> tuple[Month, ...]:
-    grouped: dict[tuple[int, int], tuple[list[Outline], list[WeekOutline]]] = {}
-    for day in editions.days:
+def months(days: tuple[Day, ...], weeks: tuple[Week, ...]) -> tuple[Month, ...]:
+    grouped: dict[tuple[int, int], tuple[list[Day], list[Week]]] = {}
+    for day in days:
         grouped.setdefault((day.date.year, day.date.month), ([], []))[0].append(day)
-    for week in editions.weeks:
+    for week in weeks:
         first = week.days[0].date
         grouped[(first.year, first.month)][1].append(week)
     return tuple(
@@ -110,11 +144,24 @@ def months(editions: Editions) -> tuple[Month, ...]:
     )
 
 
-def index_page(editions: Editions, config: Config) -> str:
-    latest = editions.day(editions.days[-1])
+@produces
+def index_page(editions: Editions, config: Config) -> list[Output]:
+    """The home page: the newest day, every day and week by month, the feeds."""
+    return [Output(("index.html",), _index_page, (editions.days, editions.weeks))]
+
+
+def _index_page(ctx: Context, days: tuple[Day, ...], weeks: tuple[Week, ...]) -> Rendered:
+    latest = ranked(days[-1])
+    config = ctx.config
     page = Page("index.html", config.title, config.description, first_thumbnail(latest.papers))
-    return _render_page("index.html", page, config, latest=latest, months=months(editions))
+    return _page(ctx, "index.html", page, latest=latest, months=months(days, weeks))
 
 
-def render_style() -> dict[str, bytes]:
-    return {"style.css": source("site.css").encode()}
+@produces
+def stylesheet(editions: Editions, config: Config) -> list[Output]:
+    """The pages' stylesheet."""
+    return [Output(("style.css",), _stylesheet, ())]
+
+
+def _stylesheet(ctx: Context) -> Rendered:
+    return {"style.css": ctx.theme.source("site.css").encode()}, ()

@@ -2,8 +2,12 @@
 
 The new tree is assembled in a staging folder beside ``out/``: unchanged files are
 hard links to the old ones (same inode, same mtime), changed ones are written
-fresh. The staging folder then takes ``out/``'s place in one rename, so a build
-that fails or is killed at any moment leaves the previous ``out/`` whole.
+fresh. The staging folder then takes ``out/``'s place in one step (Linux's
+``renameat2`` exchange), so a build that fails or is killed at any moment
+leaves the previous ``out/`` whole. Where the file system cannot exchange two
+folders (NFS, CIFS, some FUSE), two renames do it, and the next build puts back
+whatever a kill between them left. An ``out/`` that is a symbolic link stays
+one: the folder it points to is replaced.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import ctypes.util
 import fcntl
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,9 +26,11 @@ from pathlib import Path
 from .errors import OutputError
 
 STAGING_SUFFIX = ".staging"
+RETIRED_SUFFIX = ".old"
 LOCK_SUFFIX = ".lock"
 AT_FDCWD = -100
 RENAME_EXCHANGE = 2
+LOCK_POLL = 0.1  # seconds between two tries for a lock another build holds
 
 
 @dataclass(frozen=True)
@@ -33,14 +40,21 @@ class WriteStats:
     removed: int
 
 
-def _same(old: str, data: bytes) -> bool:
-    try:
-        if os.stat(old).st_size != len(data):
-            return False
-        with open(old, "rb") as handle:
-            return handle.read() == data
-    except OSError:
-        return False
+@dataclass(frozen=True)
+class Claim:
+    """An ``out/`` folder a build holds: the real folder (a link resolved), and when the
+    build started looking at its input, as a file time (see ``archive``)."""
+
+    out: Path
+    looked: int
+
+    @property
+    def staging(self) -> Path:
+        return _beside(self.out, STAGING_SUFFIX)
+
+
+def _beside(out: Path, suffix: str) -> Path:
+    return out.with_name(f".{out.name}{suffix}")
 
 
 @contextmanager
@@ -53,17 +67,74 @@ def _reported(fallback: Path | str) -> Iterator[None]:
         raise OutputError(f"cannot write: {error.strerror}", file=str(where)) from None
 
 
+@contextmanager
+def claimed(out: str, wait: float) -> Iterator[Claim]:
+    """Hold ``out`` for one build, from reading what the last build left to saving what this
+    one did: a second build waits up to ``wait`` seconds, then gives up with an error."""
+    target = Path(os.path.realpath(out))
+    if target.exists() and not target.is_dir():
+        raise OutputError("exists and is not a folder", file=out)
+    with _reported(target.parent):
+        target.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = _beside(target, LOCK_SUFFIX)
+    with _reported(lock_path):
+        lock = open(lock_path, "a")  # noqa: SIM115 (closed by the with below)
+    with lock:
+        _lock(lock.fileno(), out, wait)
+        with _reported(target):
+            _recover(target)
+            os.utime(lock.fileno())  # now, as the file system tells time
+            looked = os.fstat(lock.fileno()).st_mtime_ns
+        yield Claim(target, looked)
+
+
+def _lock(handle: int, out: str, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError:
+            if time.monotonic() >= deadline:
+                waited = f" (waited {wait:g} s)" if wait else ""
+                message = f"another build is writing this folder{waited}"
+                raise OutputError(message, file=out) from None
+            time.sleep(LOCK_POLL)
+
+
+def _recover(out: Path) -> None:
+    """Undo what a build killed in the middle of a two-rename swap left: the previous tree
+    set aside, with or without the new one in its place."""
+    retired = _beside(out, STAGING_SUFFIX + RETIRED_SUFFIX)
+    if not retired.exists():
+        return
+    if out.exists():  # the new tree made it in: the old one is only a leftover
+        shutil.rmtree(retired)
+    else:
+        retired.rename(out)
+
+
+def _same(old: str, data: bytes) -> bool:
+    try:
+        if os.stat(old).st_size != len(data):
+            return False
+        with open(old, "rb") as handle:
+            return handle.read() == data
+    except OSError:
+        return False
+
+
 class Staging:
     """The next ``out/``, assembled file by file beside the current one.
 
-    Files are staged as they are rendered, so a build holds one unit of output in
-    memory at a time; forked workers may stage into the same folder. Nothing is
-    visible in ``out/`` until :meth:`commit`.
+    Files are staged as they are rendered, so a build holds one output in memory at a
+    time; forked workers may stage into the same folder. Nothing is visible in
+    ``out/`` until :meth:`commit`.
     """
 
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.root = out.with_name(f".{out.name}{STAGING_SUFFIX}")
+    def __init__(self, claim: Claim) -> None:
+        self.out = claim.out
+        self.root = claim.staging
         self._folders: set[str] = set()
 
     # Paths as strings from here on: a build stages thousands of files, and pathlib's
@@ -83,7 +154,8 @@ class Staging:
             if _same(old, data):
                 self._link(old, target)
                 return False
-            Path(target).write_bytes(data)
+            with open(target, "xb") as handle:
+                handle.write(data)
             return True
 
     def keep(self, relative: str) -> None:
@@ -110,22 +182,16 @@ class Staging:
 
 
 @contextmanager
-def staged(out: Path) -> Iterator[Staging]:
-    """A :class:`Staging` for ``out``, with the folder locked against a second build."""
-    out = out.absolute()
-    if out.exists() and not out.is_dir():
-        raise OutputError("exists and is not a folder", file=str(out))
-    with _reported(out):
-        out.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(out):
-        staging = Staging(out)
-        with _reported(staging.root):
-            shutil.rmtree(staging.root, ignore_errors=True)  # left by a build that was killed
-            staging.root.mkdir()
-        try:
-            yield staging
-        finally:
-            shutil.rmtree(staging.root, ignore_errors=True)
+def staged(claim: Claim) -> Iterator[Staging]:
+    """A :class:`Staging` for a claimed ``out``, removed when the build ends, however."""
+    staging = Staging(claim)
+    with _reported(staging.root):
+        shutil.rmtree(staging.root, ignore_errors=True)  # left by a build that was killed
+        staging.root.mkdir()
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging.root, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -148,30 +214,23 @@ def _swap_in(staging: Path, out: Path) -> None:
         return
     if _exchange(staging, out):
         return
-    # Without an atomic exchange there is a moment with no out/; keep it as short as we can.
-    retired = staging.with_name(staging.name + ".old")
+    # Without an atomic exchange there is a moment with no out/: a kill then leaves the old
+    # tree set aside, and the next build puts it back (see _recover).
+    retired = _beside(out, STAGING_SUFFIX + RETIRED_SUFFIX)
     out.rename(retired)
     staging.rename(out)
     retired.rename(staging)
 
 
-@contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    lock_path = out.with_name(f".{out.name}{LOCK_SUFFIX}")
-    with _reported(lock_path):
-        lock = open(lock_path, "a")  # noqa: SIM115 (closed by the with below)
-    with lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise OutputError("another build is writing this folder", file=str(out)) from None
-        yield
+def files(out: Path) -> set[str]:
+    """Every file below ``out``, relative, with "/"."""
+    found: set[str] = set()
+    for folder, _, names in os.walk(out):
+        prefix = os.path.relpath(folder, out).replace(os.sep, "/") + "/"
+        found.update(name if prefix == "./" else prefix + name for name in names)
+    return found
 
 
 def _count_removed(out: Path, paths: set[str]) -> int:
     """Files of ``out`` that are not among ``paths`` (relative, with "/")."""
-    old: set[str] = set()
-    for folder, _, files in os.walk(out):
-        prefix = os.path.relpath(folder, out).replace(os.sep, "/") + "/"
-        old.update(name if prefix == "./" else prefix + name for name in files)
-    return len(old - paths)
+    return len(files(out) - paths)

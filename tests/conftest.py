@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from newsletter.archive import Archive
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = FIXTURES / "seeds"
 CORPUS = FIXTURES / "corpus"
@@ -31,6 +33,13 @@ def build_into(out: Path, seeds: Path = SEEDS, **settings: object) -> Path:
     config = Config(**({"site_url": SITE} | settings))  # type: ignore[arg-type]
     build(config, seeds=str(seeds), out=str(out))
     return out
+
+
+def archive_of(folder: Path) -> Archive:
+    """A folder read by the input stage, with no cache: every day's papers in memory."""
+    from newsletter.archive import read_archive
+
+    return read_archive(str(folder))[0]
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from newsletter import write
 from newsletter.cli import cli
 from newsletter.errors import NewsletterError, OutputError
 
@@ -262,17 +263,26 @@ def test_file_system_trouble(tmp_path: Path) -> None:
 def test_disk_full_keeps_the_previous_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = build_into(tmp_path / "out")
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    written = 0
-    real = Path.write_bytes
 
-    def filling(self: Path, data: bytes) -> int:
-        nonlocal written
-        written += 1
-        if written > 5:
-            raise OSError(errno.ENOSPC, "No space left on device", str(self))
-        return real(self, data)
+    class Full:
+        """A file on a disk that fills up after its first bytes."""
 
-    monkeypatch.setattr(Path, "write_bytes", filling)
+        def __init__(self, path: str, mode: str) -> None:
+            self.path = path
+
+        def __enter__(self) -> Full:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device", self.path)
+
+    def filling(path: str, mode: str) -> object:  # the staging folder's new files
+        return Full(path, mode) if mode == "xb" else open(path, mode)
+
+    monkeypatch.setattr(write, "open", filling, raising=False)
     with pytest.raises(OutputError) as caught:
         build_into(out, title="Changed everything")
     assert "cannot write: No space left on device" in str(caught.value)

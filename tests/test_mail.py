@@ -9,15 +9,15 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from conftest import ALL_DAY_FILES, CORPUS, SITE, build_into
+from conftest import ALL_DAY_FILES, CORPUS, SITE, archive_of, build_into
 
-from newsletter.archive import read_archive
 from newsletter.config import Config
-from newsletter.editions import Day, make_editions, rank
-from newsletter.inline import inline_with_premailer
-from newsletter.mail import HTML_BUDGET, day_mail, fit, specimen_inliner
+from newsletter.editions import Ranked, rank, ranked
+from newsletter.inline import inline_with_premailer, learn
+from newsletter.mail import HTML_BUDGET, day_mail, fit
 from newsletter.model import Origin, Paper
-from newsletter.render import author_line, source
+from newsletter.outputs import Context
+from newsletter.render import Theme, author_line
 
 TITLE = re.compile(r'<a class="title-link" href="https://arxiv.org/abs/([^"]+)"')
 
@@ -34,9 +34,13 @@ def paper(votes: int | None, n: int = 0, authors: int = 0, elided: bool = False)
     )
 
 
-def corpus_day(key: str) -> Day:
-    editions = make_editions(read_archive(str(CORPUS)))
-    return editions.day(next(d for d in editions.days if d.key == key))
+def corpus_day(key: str) -> Ranked:
+    return ranked(next(d for d in archive_of(CORPUS).days if d.key == key))
+
+
+def context(config: Config, theme: Theme | None = None) -> Context:
+    theme = theme or Theme()
+    return Context(config, theme, learn(theme))
 
 
 def test_rank_votes_first_unvoted_last_stable_ties() -> None:
@@ -150,24 +154,30 @@ def test_build_says_when_a_day_was_shortened(chdir_tmp: Path) -> None:
 def test_size_budget_shrinks_full_papers() -> None:
     day = corpus_day("2025-02-19")
     config = Config(site_url=SITE)
-    shown, html = fit(day_mail(day, config), config, specimen_inliner(config), full=68)
+    shown, html = fit(day_mail(day, config), context(config), full=68)
     assert 0 < len(shown.full) < 68 and len(html.encode()) < HTML_BUDGET
     assert len(shown.full) + len(shown.listed) + shown.unlisted == 68
 
 
-def test_inliner_matches_premailer_on_a_whole_email() -> None:
-    day = corpus_day("2025-04-11")  # the newest
-    config = Config(site_url=SITE, list_unsubscribe=("mailto:u@example.org",))
-    shown, raw = fit(day_mail(day, config), config, lambda html: html, full=20)
-    inliner = specimen_inliner(config)
-    # Builds render from templates stamped once; that is the same as stamping each email.
-    stamped = inliner.render("email.html", mail=shown, config=config, css=source("email.css"))
-    assert stamped == inliner(raw)
-    ours = lxml.html.document_fromstring(stamped)
+def premailer_agrees(ctx: Context, mail: object) -> int:
+    """The email the build renders (from stamped templates) is styled, element by element,
+    exactly as premailer styles the whole email; returns how many elements were compared."""
+    theme, config = ctx.theme, ctx.config
+    ours = ctx.stamped.render("email.html", mail=mail, config=config, css=theme.source("email.css"))
+    raw = theme.render("email.html", mail=mail, config=config, css=theme.source("email.css"))
+    mine = lxml.html.document_fromstring(ours)
     theirs = lxml.html.document_fromstring(inline_with_premailer(raw))
-    pairs = list(zip(ours.body.iter(), theirs.body.iter(), strict=True))
-    assert len(pairs) > 200
-    for mine, reference in pairs:
-        assert dict(mine.attrib) == dict(reference.attrib), mine.tag
-    assert ours.find(".//style").text.split() == theirs.find(".//style").text.split()
-    assert "!important" in ours.find(".//style").text and "@media" in ours.find(".//style").text
+    pairs = list(zip(mine.body.iter(), theirs.body.iter(), strict=True))
+    for element, reference in pairs:
+        assert dict(element.attrib) == dict(reference.attrib), element.tag
+    assert mine.find(".//style").text.split() == theirs.find(".//style").text.split()
+    return len(pairs)
+
+
+def test_inliner_matches_premailer_on_a_whole_email() -> None:
+    config = Config(site_url=SITE, list_unsubscribe=("mailto:u@example.org",))
+    ctx = context(config)
+    shown, _ = fit(day_mail(corpus_day("2025-04-11"), config), ctx, full=20)
+    assert premailer_agrees(ctx, shown) > 200
+    style = ctx.inliner.head_style if ctx.inliner else ""
+    assert "!important" in style and "@media" in style

@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from conftest import ALL_DAY_FILES, CORPUS, SEEDS
+from conftest import ALL_DAY_FILES, CORPUS, SEEDS, archive_of
 
-from newsletter.archive import decode, merge_days, read_archive
+from newsletter.archive import decode, merge_days
 from newsletter.model import Paper, Section
 from newsletter.parse import parse_text
 
@@ -35,17 +35,17 @@ def test_every_heading_becomes_a_paper(path: Path) -> None:
 
 
 def test_archive_totals() -> None:
-    seeds, corpus = read_archive(str(SEEDS)), read_archive(str(CORPUS))
-    assert (seeds.files, seeds.papers, len(seeds.digests)) == (5, 84, 5)
-    assert (corpus.files, corpus.papers, len(corpus.digests)) == (9, 193, 9)
+    seeds, corpus = archive_of(SEEDS), archive_of(CORPUS)
+    assert (seeds.files, seeds.papers, len(seeds.days)) == (5, 84, 5)
+    assert (corpus.files, corpus.papers, len(corpus.days)) == (9, 193, 9)
     assert [str(p) for p in corpus.problems] == [
         f"{CORPUS}/2024-07-19.md:182: warning: control characters removed"
     ]
 
 
 def test_date_comes_from_header_not_name() -> None:
-    seeds = read_archive(str(SEEDS))
-    assert [d.date.isoformat() for d in seeds.digests] == [
+    seeds = archive_of(SEEDS)
+    assert [d.date.isoformat() for d in seeds.days] == [
         "2024-05-02",
         "2024-06-19",
         "2024-10-23",
@@ -55,7 +55,7 @@ def test_date_comes_from_header_not_name() -> None:
 
 
 def test_bold_italic_labels_image_votes_plain_authors() -> None:
-    day = read_archive(str(SEEDS)).digests[3]
+    day = archive_of(SEEDS).days[3]
     delta = day.papers[0]
     assert delta.arxiv_id == "2410.24211"
     assert delta.title == "DELTA: Dense Efficient Long-range 3D Tracking for any video"
@@ -78,7 +78,7 @@ def test_bold_italic_labels_image_votes_plain_authors() -> None:
 
 
 def test_bold_labels_dict_highlights_and_elided_authors() -> None:
-    coder = read_archive(str(SEEDS)).digests[1].papers[0]
+    coder = archive_of(SEEDS).days[1].papers[0]
     assert coder.arxiv_id == "2406.11931" and coder.votes == 53
     assert coder.authors_elided
     assert "+" not in coder.authors and "Dejian Yang" in coder.authors
@@ -90,13 +90,13 @@ def test_bold_labels_dict_highlights_and_elided_authors() -> None:
 
 
 def test_list_literal_authors_and_zero_votes() -> None:
-    paper = read_archive(str(SEEDS)).digests[2].papers[1]
+    paper = archive_of(SEEDS).days[2].papers[1]
     assert paper.authors == ("Xi Liu", "Siyu Huang", "Chaoyi Zhou")
     assert paper.votes == 0
 
 
 def test_plain_bullets_no_image_no_votes_no_blank_lines() -> None:
-    day = read_archive(str(CORPUS)).digests[0]
+    day = archive_of(CORPUS).days[0]
     first, second = day.papers[0], day.papers[1]
     assert (first.thumbnail, first.video, first.votes, first.authors) == (None, None, None, ())
     assert len(first.sections) == 7 and all(s.label is None for s in first.sections)
@@ -104,7 +104,7 @@ def test_plain_bullets_no_image_no_votes_no_blank_lines() -> None:
 
 
 def test_nested_bullets_become_children() -> None:
-    day = read_archive(str(CORPUS)).digests[0]
+    day = archive_of(CORPUS).days[0]
     unified = next(
         p
         for p in day.papers
@@ -117,11 +117,11 @@ def test_nested_bullets_become_children() -> None:
 
 
 def test_video_tag_and_watch_video_link() -> None:
-    corpus = read_archive(str(CORPUS))
-    dance = next(p for p in corpus.digests[1].papers if p.arxiv_id == "2311.10982")
+    corpus = archive_of(CORPUS)
+    dance = next(p for p in corpus.days[1].papers if p.arxiv_id == "2311.10982")
     assert dance.video and dance.video.endswith("D-WQoAl7gR1AwRZ0RXNkW.mp4")
     assert dance.thumbnail is None
-    sherpa = corpus.digests[2].papers[0]
+    sherpa = corpus.days[2].papers[0]
     assert sherpa.video and sherpa.video.endswith("3X51nAmSqVYpWXFc4aZO2.mp4")
     assert sherpa.votes == 16
 
@@ -139,7 +139,7 @@ def test_watch_video_without_parentheses_and_dash_vote() -> None:
 
 
 def test_contributions_list_literal() -> None:
-    day = read_archive(str(CORPUS)).digests[3]
+    day = archive_of(CORPUS).days[3]
     motion = next(p for p in day.papers if p.arxiv_id == "2407.13764")
     contributions = motion.sections[-1]
     assert contributions.label == "Contributions"
@@ -148,27 +148,25 @@ def test_contributions_list_literal() -> None:
 
 
 def test_two_sections_of_one_day_merge() -> None:
-    day = next(d for d in read_archive(str(CORPUS)).digests if d.date == dt.date(2025, 2, 19))
+    day = next(d for d in archive_of(CORPUS).days if d.date == dt.date(2025, 2, 19))
     assert len(day.papers) == 68
 
 
 def test_control_characters_removed_with_warning() -> None:
-    day = next(d for d in read_archive(str(CORPUS)).digests if d.date == dt.date(2024, 7, 19))
+    day = next(d for d in archive_of(CORPUS).days if d.date == dt.date(2024, 7, 19))
     text = " ".join(s.text for p in day.papers for s in p.sections)
     assert "enchbench" in text and "\x08" not in text
 
 
 def test_markup_in_title_is_text() -> None:
-    day = read_archive(str(CORPUS)).digests[-1]
+    day = archive_of(CORPUS).days[-1]
     assert any(
         p.title == "DeepSeek-R1 Thoughtology: Let's <think> about LLM Reasoning" for p in day.papers
     )
 
 
 def test_relative_thumbnail_resolved_on_source_site() -> None:
-    paper = next(
-        p for d in read_archive(str(SEEDS)).digests for p in d.papers if p.arxiv_id == "2406.12831"
-    )
+    paper = next(p for d in archive_of(SEEDS).days for p in d.papers if p.arxiv_id == "2406.12831")
     assert paper.thumbnail == "https://huggingface.co/avatars/2b6d2d0625741b28f326459acad55b69.svg"
 
 
@@ -321,7 +319,7 @@ def test_archive_skips_readme_and_reports_bad_files(tmp_path: Path) -> None:
     )
     (tmp_path / "b.md").write_bytes(b"\xfa\xfb")
     (tmp_path / "c.txt").write_text("")
-    archive = read_archive(str(tmp_path))
+    archive = archive_of(tmp_path)
     assert archive.files == 3 and archive.papers == 1
     assert [str(p) for p in archive.problems] == [
         f"{tmp_path}/b.md:1: error: not UTF-8 text (byte 0xfa)",
