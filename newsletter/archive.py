@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from .cache import Cache, digest
-from .errors import InputError, Problem, Severity
+from .errors import Changed, InputError, Problem, Severity
 from .model import Day, Mention, Origin, Paper, Section, text_of
 
 DIGEST_SUFFIXES = (".md", ".txt")
@@ -337,7 +337,7 @@ class Papers:
         except ValueError:  # absent (the cache folder was deleted), damaged or edited
             data = read_bytes(file)
             if digest(self.code, file, data) != key:
-                raise InputError("changed during the build; build again", file=file) from None
+                raise Changed("changed during the build; build again", file=file) from None
             parsed = read_file(file, data)
         if len(self.loaded) >= LOADED_FILES:
             del self.loaded[next(iter(self.loaded))]

@@ -25,7 +25,7 @@ from typing import Any
 from .archive import Archive, read_archive, unchanged_since
 from .cache import Cache, digest
 from .config import Config
-from .errors import InputError, Problem, Severity
+from .errors import Changed, InputError, Problem, Severity
 from .outputs import Context, Output
 from .parallel import Progress, run
 from .render import Theme
@@ -205,25 +205,33 @@ def build(
     theme: Theme | None = None,
     inline: Callable[[str], str] | None = None,
     wait: float = LOCK_WAIT,
+    keep: Mapping[str, str] | None = None,
 ) -> BuildResult:
     """Build ``seeds`` into ``out``. ``inline`` runs premailer on each whole email instead
-    of the learned inliner (the benchmark's baseline)."""
+    of the learned inliner (the benchmark's baseline); ``keep`` names more paths out/ may
+    not hold (the settings file)."""
 
     cache = Cache(Path(cache_dir) if cache_dir else None)
     theme = theme or Theme()
     code = code_digest()
     salt = digest(code, theme.digest, config, strict, inline is not None)
-    with claimed(out, wait) as claim:
+    protected = {seeds: "the archive (--seeds)", **(keep or {})}
+    if cache_dir:
+        protected[cache_dir] = "the cache (--cache-dir)"
+    with claimed(out, wait, protected) as claim:
         state = load_state(cache, claim.out)
         if (again := _nothing_to_do(state, salt, seeds, claim)) is not None:
             return again
         index = load_index(cache, claim.out, state)
-        with _collector_spared() as loaded:
-            archive, inliner = _read(seeds, cache, index, state.looked, code, theme, inline is None)
-            _check(archive, seeds, strict)
-            loaded()
-            ctx = Context(config, theme, inliner, inline)
-            result, made = _build(archive, ctx, claim, state, index, salt, progress)
+        ctx = Context(config, theme, None, inline)
+        try:
+            archive, result, made = _rebuild(
+                seeds, cache, ctx, claim, state, index, salt, strict, code, progress
+            )
+        except Changed:  # a file changed under a build whose cache was deleted: once more
+            archive, result, made = _rebuild(
+                seeds, cache, ctx, claim, state, index, salt, strict, code, progress
+            )
         stamps = {p: stamp(claim.out, p) for m in made.values() for p in m.paths}
         signatures = {path: r.signature for path, r in archive.records.items()}
         save(
@@ -234,6 +242,29 @@ def build(
         )
         cache.prune("parsed/", {f"parsed/{r.key}" for r in archive.records.values() if r.key})
     return result
+
+
+def _rebuild(
+    seeds: str,
+    cache: Cache,
+    ctx: Context,
+    claim: Claim,
+    state: State,
+    index: Index,
+    salt: str,
+    strict: bool,
+    code: str,
+    progress: Progress | None,
+) -> tuple[Archive, BuildResult, dict[str, Made]]:
+    """Everything but the nothing-to-do check: read, check, render, swap."""
+    with _collector_spared() as loaded:
+        learn = ctx.inline is None
+        archive, inliner = _read(seeds, cache, index, state.looked, code, ctx.theme, learn)
+        _check(archive, seeds, strict)
+        loaded()
+        ctx = Context(ctx.config, ctx.theme, inliner, ctx.inline)
+        result, made = _build(archive, ctx, claim, state, index, salt, progress)
+    return archive, result, made
 
 
 def _nothing_to_do(state: State, salt: str, seeds: str, claim: Claim) -> BuildResult | None:

@@ -63,6 +63,8 @@ def reporting_errors(command: F, *, writes: str = "") -> F:
             raise click.ClickException(str(error)) from None
         except (click.exceptions.Exit, click.ClickException):
             raise
+        except BrokenPipeError:  # `newsletter check | head`: click leaves quietly
+            raise
         except Exception as error:
             # A bug, not bad input: still one line for cron, the details on request.
             if os.environ.get("NEWSLETTER_DEBUG"):
@@ -173,6 +175,7 @@ def build_command(
         cache_dir=None if no_cache else cache_dir,
         progress=_progress(quiet),
         wait=wait,
+        keep={config_file: "the settings (--config)"} if config_file else None,
     )
     for problem in result.problems:
         click.echo(str(problem), err=True)
@@ -213,7 +216,7 @@ def build_summary(result: BuildResult, out: str) -> str:
     shortened = f", {len(result.notes)} emails shortened" if result.notes else ""
     return (
         f"built {result.days} days from {summary(result)}; "
-        f"{out}/: {stats.written} written, "
+        f"{shown(out)}/: {stats.written} written, "
         f"{stats.unchanged} unchanged, {stats.removed} removed ({result.rendered} parts rendered, "
         f"{result.reused} reused{shortened}); {edition}"
     )

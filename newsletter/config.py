@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from .errors import UNPRINTABLE, ConfigError, describe
 
@@ -51,7 +51,10 @@ class Config:
 
     @property
     def domain(self) -> str:
-        return urlsplit(self.site_url).hostname or "localhost"
+        """The site's host name, for Message-ID and List-Id ("localhost" for an IP address,
+        which neither may hold)."""
+        host = urlsplit(self.site_url).hostname or "localhost"
+        return "localhost" if ":" in host or host.replace(".", "").isdigit() else host
 
     def midnight(self, date: dt.date) -> dt.datetime:
         """A day of the archive as an instant: its midnight in the configured time zone."""
@@ -69,10 +72,12 @@ MINIMUM = {"email_full_papers": 0, "min_votes": 0, "feed_days": 1, "week_top": 1
 MAX_TEXT = 200
 MAX_DESCRIPTION = 1000
 MAX_URL = 500
-LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-HOST_NAME = re.compile(rf"^{LABEL}(?:\.{LABEL})*$")
 STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 URI_SAFE = "/:@!$&'()*+,;=~%?#[]-._"
+# A local part as a mailto: URL may hold it (RFC 6068), ASCII and unquoted.
+LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$&'*+/=?^_`{|}~-]+)*$")
+QUOTED_PAIR = re.compile(r"\\(.)")
+MACHINE_ZONES = {"localtime", "posixrules", "Factory"}  # what they mean depends on the machine
 
 
 def _key_line(text: str, key: str) -> int | None:
@@ -97,19 +102,22 @@ def _text(key: str, value: object, limit: int = MAX_TEXT) -> str:
 
 
 def _host(key: str, host: str) -> str:
-    """A host name as the network writes it: IDNA (punycode) for a non-ASCII name."""
+    """A host name as the network writes it: IDNA 2008 (punycode) for a non-ASCII name,
+    as browsers and mail servers resolve it."""
+    import idna  # here: only a setting with a host needs it
+
     if ":" in host:  # an IPv6 address, which urlsplit gives without its brackets
         try:
-            return f"[{ipaddress.IPv6Address(host)}]"
+            address = ipaddress.IPv6Address(host)
         except ValueError:
             raise ValueError(f"{key} has an invalid host name: {host!r}") from None
+        if address.scope_id is not None:
+            raise ValueError(f"{key} must not name a network interface: {host!r}")
+        return f"[{address}]"
     try:
-        ascii_host = host.encode("idna").decode("ascii").lower()
-    except UnicodeError:
+        return str(idna.encode(host.rstrip("."), uts46=True).decode("ascii"))
+    except (idna.IDNAError, UnicodeError):
         raise ValueError(f"{key} has an invalid host name: {host!r}") from None
-    if not HOST_NAME.match(ascii_host):
-        raise ValueError(f"{key} has an invalid host name: {host!r}")
-    return ascii_host
 
 
 def _url(key: str, value: object) -> str:
@@ -125,13 +133,24 @@ def _url(key: str, value: object) -> str:
         raise ValueError(f"{key} must be an absolute http(s) URL, not {text!r}")
     if parts.username is not None or parts.password is not None:
         raise ValueError(f"{key} must not hold a user name or password")
+    if port == 0:
+        raise ValueError(f"{key} is not a valid URL (port 0): {text!r}")
     netloc = _host(key, parts.hostname) + (f":{port}" if port is not None else "")
+    path, query, fragment = (_encoded(part) for part in (parts.path, parts.query, parts.fragment))
+    return _bounded(key, urlunsplit((parts.scheme.lower(), netloc, path or "/", query, fragment)))
 
-    def encoded(part: str) -> str:
-        return quote(STRAY_PERCENT.sub("%25", part), safe=URI_SAFE)
 
-    path, query, fragment = (encoded(part) for part in (parts.path, parts.query, parts.fragment))
-    return urlunsplit((parts.scheme.lower(), netloc, path or "/", query, fragment))
+def _encoded(part: str) -> str:
+    """A part of a URL with everything a URI may not hold percent-encoded (a ``%`` that
+    starts no escape among it), and the escapes it already has kept."""
+    return quote(STRAY_PERCENT.sub("%25", part), safe=URI_SAFE)
+
+
+def _bounded(key: str, uri: str) -> str:
+    """The limit holds for the URI as written, every escape counted."""
+    if len(uri) > MAX_URL:
+        raise ValueError(f"{key} must be at most {MAX_URL} characters written as a URI")
+    return uri
 
 
 def _site_url(key: str, value: object) -> str:
@@ -142,12 +161,13 @@ def _site_url(key: str, value: object) -> str:
 
 
 def _mailbox(key: str, value: object, several: str = "") -> Address:
-    """One mailbox, ``Name <user@example.org>`` or ``user@example.org``, parsed completely:
-    anything the parser would drop or guess at is an error, never half a recipient."""
+    """One mailbox, ``Name <user@example.org>`` or ``user@example.org``, parsed completely and
+    written exactly so: anything the parser would drop, change or guess at (a comment, a
+    second address, a stray comma, an encoded word) is an error, never half a recipient."""
     from email import policy  # here: most builds set no address (10 ms)
     from email.headerregistry import Address
 
-    text = _text(key, value, MAX_TEXT + 260)
+    text = _text(key, value, MAX_TEXT + 260).strip()
     try:
         header = policy.strict.header_factory("To", text)
         groups, defects = header.groups, header.defects
@@ -158,12 +178,30 @@ def _mailbox(key: str, value: object, several: str = "") -> Address:
         hint = several if len(mailboxes) > 1 else ""
         raise ValueError(f"{key} must be one email address, not {text!r}{hint}")
     found = mailboxes[0]
-    if not found.username or not found.domain or not found.username.isascii():
-        raise ValueError(f"{key} must be one email address, not {text!r}")
+    if not _written_as(text, found.display_name, found.addr_spec) or "=?" in text:
+        raise ValueError(
+            f"{key} must be one email address written plainly, 'Name <user@example.org>' "
+            f"or 'user@example.org', not {text!r}"
+        )
+    if not LOCAL_PART.match(found.username):
+        raise ValueError(f"{key}: the part before @ must be plain ASCII, not {found.username!r}")
     if len(found.display_name) > MAX_TEXT:
         raise ValueError(f"{key}: the name must be at most {MAX_TEXT} characters")
     domain = _host(key, found.domain)
     return Address(display_name=found.display_name, username=found.username, domain=domain)
+
+
+def _written_as(text: str, name: str, address: str) -> bool:
+    """Whether ``text`` is exactly the mailbox ``name <address>`` (the name plain or quoted)
+    or the bare ``address``, with nothing else in it."""
+    if not name:
+        return text == address or text == f"<{address}>"
+    if not text.endswith(f"<{address}>"):
+        return False
+    phrase = text[: -len(address) - 2].rstrip()
+    if phrase.startswith('"') and phrase.endswith('"') and len(phrase) > 1:
+        return QUOTED_PAIR.sub(r"\1", phrase[1:-1]) == name
+    return phrase == name
 
 
 def _address(key: str, value: object) -> str:
@@ -189,10 +227,8 @@ def _whole(key: str, value: object) -> int:
 
 def _timezone(key: str, value: object) -> str:
     text = _text(key, value)
-    try:
-        ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"timezone {text!r} is not a known time zone") from None
+    if text in MACHINE_ZONES or text not in available_timezones():
+        raise ValueError(f"timezone {text!r} is not a known time zone")
     return text
 
 
@@ -209,8 +245,9 @@ def _unsubscribe(key: str, value: object) -> tuple[str, ...]:
             found = _mailbox(key, unquote(mailbox))
             if found.display_name:
                 raise ValueError(f"{key}: a mailto: URL holds an address only, not {text!r}")
-            tail = f"?{quote(query, safe=URI_SAFE)}" if query else ""
-            uris.append(f"mailto:{found.addr_spec}{tail}")
+            written = quote(found.addr_spec, safe="@!$'*+-._~")  # no comma, quote or space
+            tail = f"?{_encoded(query)}" if query else ""
+            uris.append(_bounded(key, f"mailto:{written}{tail}"))
         elif text.lower().startswith("https:"):
             uris.append(_url(key, text))
         else:

@@ -76,6 +76,10 @@ class InputError(NewsletterError):
     """The archive cannot be read."""
 
 
+class Changed(InputError):
+    """A file changed while the build was reading it."""
+
+
 class ConfigError(NewsletterError):
     """The configuration file or an option is wrong."""
 

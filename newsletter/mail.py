@@ -108,7 +108,7 @@ def fit(mail: Mail, ctx: Context, full: int) -> tuple[Mail, str]:
     while True:
         shown = mail.showing(full, listed - full)
         html = _html(shown, ctx)
-        size = len(html.encode())
+        size = len(html.encode()) + html.count("\n")  # as sent: every line ends in CRLF
         if size < HTML_BUDGET or (full == 0 and listed == 0):
             return shown, html
         # Shrink in proportion to the overshoot, by at least one paper.
@@ -121,8 +121,11 @@ def fit(mail: Mail, ctx: Context, full: int) -> tuple[Mail, str]:
 
 
 def _plain(text: str) -> bool:
-    """Short printable ASCII words: a header can hold them as they are."""
-    return all(w.isascii() and w.isprintable() and len(w) <= HEADER_WORD for w in text.split(" "))
+    """Short printable ASCII words that no decoder could take for an encoded word: a header
+    can hold them as they are."""
+    return "=?" not in text and all(
+        w.isascii() and w.isprintable() and len(w) <= HEADER_WORD for w in text.split(" ")
+    )
 
 
 def _unstructured(text: str) -> str:

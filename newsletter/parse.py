@@ -11,7 +11,11 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import re
+import warnings
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .errors import Problem, Severity
 from .model import Origin, Paper, Section
@@ -43,6 +47,7 @@ ELISION_MARK = "+"
 MAX_VOTES = 10**9
 MAX_LITERAL = 200_000
 QUOTED_LENGTH = 60  # of input quoted in a diagnostic
+MAX_PROBLEMS = 100  # listed for one file; the rest are counted in one more line
 CLEANED = "control characters removed"
 # arXiv began in 1991; a date outside these years is a typo, and feed readers distrust it.
 FIRST_DATE, LAST_DATE = dt.date(1991, 1, 1), dt.date(2099, 12, 31)
@@ -90,13 +95,25 @@ class _FileParser:
         self.seen_header = False
         self.draft: _Draft | None = None
         self.orphans: list[int] = []
+        self.unshown: Counter[str] = Counter()
 
     def report(self, line: int | None, severity: Severity, message: str) -> None:
-        self.problems.append(Problem(self.file, line, severity, message))
+        """Record a problem; past MAX_PROBLEMS a file's problems are only counted."""
+        last = self.problems[-1] if self.problems else None
+        if last is not None and (last.line, last.severity, last.message) == (
+            line,
+            severity,
+            message,
+        ):
+            return  # the same problem twice on one line says nothing more
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(self.file, line, severity, message))
+        else:
+            self.unshown[severity] += 1
 
     def run(self, text: str) -> None:
         dirty = XML_ILLEGAL.search(text) is not None  # rare: then clean line by line
-        for number, raw in enumerate(LINE_BREAK.split(text), start=1):
+        for number, raw in enumerate(_lines(text), start=1):
             line, removed = clean(raw) if dirty else (raw, False)
             if removed:
                 self.report(number, "warning", CLEANED)
@@ -105,9 +122,14 @@ class _FileParser:
         if not self.seen_header:
             # Not a digest at all: one clear error says more than a warning a line.
             self.problems = [Problem(self.file, 1, "error", _not_a_digest(len(self.orphans)))]
-        else:
-            for number in self.orphans:
-                self.report(number, "error", "paper heading outside a valid date section")
+            return
+        for number in self.orphans:
+            self.report(number, "error", "paper heading outside a valid date section")
+        if unshown := sum(self.unshown.values()):
+            errors = self.unshown["error"]
+            severity: Severity = "error" if errors else "warning"
+            note = f"and {unshown} more problems not shown ({errors} of them errors)"
+            self.problems.append(Problem(self.file, None, severity, note))
 
     def feed(self, number: int, line: str) -> None:
         stripped = line.strip()
@@ -168,6 +190,15 @@ class _FileParser:
         if self.draft is not None and self.date is not None:
             self.days[self.date].append(self.draft.freeze())
         self.draft = None
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time (a list of them all would hold a second copy)."""
+    start = 0
+    for found in LINE_BREAK.finditer(text):
+        yield text[start : found.start()]
+        start = found.end()
+    yield text[start:]
 
 
 def _not_a_digest(headings: int) -> str:
@@ -292,7 +323,9 @@ def _literal(text: str) -> ast.expr | None:
     if len(text) > MAX_LITERAL:
         return None
     try:
-        tree = ast.parse(text, mode="eval").body
+        with warnings.catch_warnings():  # "invalid decimal literal" and such: not ours to say
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, mode="eval").body
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return None
     try:
@@ -335,10 +368,16 @@ class _Leaves:
     number: int
     source: str
 
+    @cached_property
+    def encoded(self) -> bytes:
+        return self.source.encode()
+
     def text(self, node: ast.expr) -> str:
         """A string cleaned like any line; anything else exactly as it was written."""
         if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
-            return ast.get_source_segment(self.source, node) or ""
+            # The literal is one line, and its nodes' columns are UTF-8 byte offsets:
+            # a slice, where ast.get_source_segment would split the line for every leaf.
+            return self.encoded[node.col_offset : node.end_col_offset].decode()
         text, removed = clean(node.value)
         if removed:
             self.parser.report(self.number, "warning", CLEANED)

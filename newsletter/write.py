@@ -18,7 +18,7 @@ import fcntl
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,10 +68,17 @@ def _reported(fallback: Path | str) -> Iterator[None]:
 
 
 @contextmanager
-def claimed(out: str, wait: float) -> Iterator[Claim]:
+def claimed(out: str, wait: float, keep: Mapping[str, str]) -> Iterator[Claim]:
     """Hold ``out`` for one build, from reading what the last build left to saving what this
-    one did: a second build waits up to ``wait`` seconds, then gives up with an error."""
+    one did: a second build waits up to ``wait`` seconds, then gives up with an error.
+    ``out`` is replaced whole, so it may not be, or hold, anything in ``keep`` (what each
+    path is, by path): the current folder, the archive, the cache, the settings."""
     target = Path(os.path.realpath(out))
+    for path, what in {".": "the current folder", **keep}.items():
+        real = Path(os.path.realpath(path))
+        if real == target or target in real.parents:
+            message = f"would replace {what}; choose a folder of its own"
+            raise OutputError(message, file=out or repr(out))
     if target.exists() and not target.is_dir():
         raise OutputError("exists and is not a folder", file=out)
     with _reported(target.parent):

@@ -307,3 +307,71 @@ def test_any_settings_and_text_give_strict_mail_or_a_clean_error(
         assert f"[{config.title}]" in str(message["Subject"])
         assert mailboxes(data, "To") == configured(config.recipients)
         assert mailboxes(data, "From") == configured((config.email_from,))
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (  # a quoted local part would decode into three URLs, one the user never wrote
+            'list_unsubscribe = "mailto:%22x%3E%2C%3Chttps%3A%2F%2Fevil.example%2Fu%3E'
+            '%2C%3Cmailto%3Ay%22@example.org"',
+            "list_unsubscribe: the part before @ must be plain ASCII",
+        ),
+        (
+            f'list_unsubscribe = "https://example.org/{"가" * 110}"',
+            "list_unsubscribe must be at most 500 characters written as a URI",
+        ),
+        ('email_to = ["a@💩.la"]', "email_to[0] has an invalid host name"),
+        ('site_url = "https://xn--a.example/"', "site_url has an invalid host name"),
+        ('site_url = "https://a\\u200db.example/"', "site_url has an invalid host name"),
+        ('site_url = "http://[fe80::1%eth0]:8000/"', "site_url must not name a network interface"),
+        ('site_url = "https://example.org:0/"', "site_url is not a valid URL (port 0)"),
+        ('email_to = "a@example.org,"', "email_to must be one email address"),
+        ('email_from = "a@example.org (to: b@evil.org)"', "email_from must be one email address"),
+        ('email_from = "Bob (x) <b@example.org>"', "email_from must be one email address"),
+        ('email_from = "=?utf-8?q?A=0D=0AB?= <a@example.org>"', "email_from must be one email"),
+        ('timezone = "America"', "timezone 'America' is not a known time zone"),
+        ('timezone = "localtime"', "timezone 'localtime' is not a known time zone"),
+    ],
+)
+def test_settings_that_would_change_on_their_way_out_are_errors(
+    chdir_tmp: Path, setting: str, message: str
+) -> None:
+    (chdir_tmp / "newsletter.toml").write_text(setting + "\n")
+    code, stderr = build_cli(chdir_tmp)
+    assert code == 1 and stderr.startswith(f"Error: newsletter.toml:1: {message}"), stderr
+
+
+def test_international_names_are_written_as_browsers_and_mail_servers_resolve_them(
+    chdir_tmp: Path,
+) -> None:
+    """IDNA 2008 (UTS 46), not Python's IDNA 2003: faß.de is not fass.de."""
+    (chdir_tmp / "newsletter.toml").write_text(
+        'site_url = "https://faß.de/"\nemail_to = ["a@faß.de"]\n'
+        'list_unsubscribe = "mailto:u@example.org?subject=100% off"\n'
+    )
+    code, stderr = build_cli(chdir_tmp)
+    assert (code, stderr) == (0, "")
+    for data, message in messages(chdir_tmp / "out"):
+        assert mailboxes(data, "To") == [("", "a@xn--fa-hia.de")]
+        assert message["Message-ID"].endswith("@xn--fa-hia.de>")
+        assert message["List-Unsubscribe"] == "<mailto:u@example.org?subject=100%25%20off>"
+
+
+def test_text_that_looks_like_an_encoded_word_stays_text(chdir_tmp: Path) -> None:
+    title = "=?utf-8?q?Hi=0D=0ABcc=3A_evil=40x=2Eorg?="
+    (chdir_tmp / "newsletter.toml").write_text(f"title = {toml_string(title)}\n")
+    code, _ = build_cli(chdir_tmp)
+    assert code == 0
+    for _, message in messages(chdir_tmp / "out"):
+        assert str(message["List-Id"]) == f"{title} <newsletter.localhost>"
+        assert "Bcc" not in message and str(message["Subject"]).startswith(f"[{title}]")
+
+
+def test_an_ip_address_site_gives_valid_ids(chdir_tmp: Path) -> None:
+    (chdir_tmp / "newsletter.toml").write_text('site_url = "http://[::1]:8000/"\n')
+    code, _ = build_cli(chdir_tmp)
+    assert code == 0
+    for _, message in messages(chdir_tmp / "out"):  # strict: no defect in either header
+        assert message["Message-ID"].endswith("@localhost>")
+        assert str(message["List-Id"]).endswith("<newsletter.localhost>")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import email
 import errno
 import os
 import subprocess
 import sys
+from email import policy
 from pathlib import Path
 
 import lxml.html
@@ -95,8 +97,7 @@ def test_literal_text_is_cleaned_and_reported() -> None:
     assert [c.text for c in section.children[0].children] == ["ok", "7"]
     assert [(p.line, p.message) for p in found] == [
         (3, "control characters removed"),
-        (4, "control characters removed"),
-        (4, "control characters removed"),
+        (4, "control characters removed"),  # twice on the line, said once
     ]
 
 
@@ -219,3 +220,116 @@ def test_check_never_speaks_of_out(monkeypatch: pytest.MonkeyPatch) -> None:
         "Error: unexpected RuntimeError: boom\\x0aforged line "
         "(run with NEWSLETTER_DEBUG=1 for details)\n"
     )
+
+
+def test_the_budget_counts_the_bytes_as_sent(tmp_path: Path) -> None:
+    """The .eml's HTML part has CRLF line ends: the budget counts those, not the file's."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "day.md").write_text(
+        "## Daily Papers (2024-01-04)\n"
+        + "".join(f"### [Paper {i}](https://arxiv.org/abs/2401.{i:05d})\n" for i in range(400))
+    )
+    build(Config(), seeds=str(seeds), out=str(tmp_path / "out"))
+    for eml in (tmp_path / "out" / "email").glob("2024-*.eml"):
+        message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+        html = message.get_body(("html",)).get_payload(decode=True)  # type: ignore[union-attr]
+        assert len(html) < 100_000, eml.name
+
+
+def test_a_flood_of_bad_lines_is_counted_not_listed(tmp_path: Path) -> None:
+    seeds = two_days(tmp_path)
+    (seeds / "flood.md").write_text("## Daily Papers (2024-01-05)\n" + "x\n" * 200_000)
+    built = run(tmp_path, "build", "--no-cache")
+    assert built.returncode == 0
+    flood = [line for line in problems(built.stderr) if line.startswith("seeds/flood.md")]
+    assert len(flood) == 101
+    assert flood[-1] == (
+        "seeds/flood.md: warning: and 199900 more problems not shown (0 of them errors)"
+    )
+    checked = run(tmp_path, "check")
+    assert checked.stdout.splitlines()[-1].endswith("0 errors, 101 warnings")
+
+
+def test_long_literals_take_linear_time_and_say_nothing_of_python(tmp_path: Path) -> None:
+    """A 100,000-character literal of numbers (one leaf each), and literals Python warns
+    about: no stray line on stderr, the same problems from check and build."""
+    seeds = two_days(tmp_path)
+    day = seeds / DAYS[1].name
+    lines = ["- [" + "1," * 50_000 + "]", "- [1if 1else 2]", "- [0x1for]"]
+    text = day.read_text()
+    after_first_heading = text.index("\n", text.index("\n### ") + 1)
+    day.write_text(
+        text[:after_first_heading] + "\n" + "\n".join(lines) + text[after_first_heading:]
+    )
+    built = run(tmp_path, "build", "--no-cache")
+    assert (built.returncode, built.stderr) == (0, "")
+    assert run(tmp_path, "check").stdout.splitlines()[-1].endswith("0 errors, 0 warnings")
+
+
+@pytest.mark.parametrize(
+    ("out", "what"),
+    [
+        (".", "the current folder"),
+        ("", "the current folder"),
+        ("..", "the current folder"),
+        ("/", "the current folder"),
+        ("seeds", "the archive (--seeds)"),
+        (".newsletter-cache", "the cache (--cache-dir)"),
+        ("conf", "the settings (--config)"),
+    ],
+)
+def test_out_never_replaces_what_the_build_reads(tmp_path: Path, out: str, what: str) -> None:
+    seeds = two_days(tmp_path)
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "settings.toml").write_text('title = "x"\n')
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    built = run(tmp_path, "build", "--out", out, "--config", "conf/settings.toml")
+    shown = out or "''"
+    assert (built.returncode, built.stderr) == (
+        1,
+        f"Error: {shown}: would replace {what}; choose a folder of its own\n",
+    )
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+    assert len(list(seeds.iterdir())) == 2
+
+
+def test_a_reader_that_leaves_early_is_no_error(tmp_path: Path) -> None:
+    two_days(tmp_path)
+    reader = subprocess.Popen(
+        [NEWSLETTER, "check"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()  # like `| head -0`
+    assert b"unexpected" not in reader.stderr.read()
+    reader.wait(timeout=120)
+
+
+def test_a_file_changed_under_a_build_that_lost_its_cache_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first time a day is read back, it is as if its file had changed under a
+    build whose cache was deleted: the build reads the archive once more, and succeeds."""
+    from newsletter.errors import Changed
+
+    marker = tmp_path / "change once"
+    marker.touch()
+    real = archive.Papers.__call__
+
+    def changing(self: archive.Papers, day: archive.Day) -> tuple[archive.Paper, ...]:
+        if marker.exists():  # a file, so that every worker process sees the first time
+            marker.unlink()
+            raise Changed("changed during the build; build again", file="x.md")
+        return real(self, day)
+
+    monkeypatch.setattr(archive.Papers, "__call__", changing)
+    build(Config(), seeds=str(SEEDS), out=str(tmp_path / "out"), cache_dir=str(tmp_path / "c"))
+    monkeypatch.setattr(archive.Papers, "__call__", real)
+    build(Config(), seeds=str(SEEDS), out=str(tmp_path / "clean"))
+    assert not marker.exists()
+    for path in (tmp_path / "clean").rglob("*"):
+        if path.is_file():
+            assert (
+                path.read_bytes()
+                == (tmp_path / "out" / path.relative_to(tmp_path / "clean")).read_bytes()
+            )
