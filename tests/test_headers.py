@@ -142,9 +142,14 @@ def test_flags_that_are_not_text_are_config_errors(tmp_path: Path) -> None:
 def test_addresses_parse_completely_or_not_at_all(
     chdir_tmp: Path, setting: str, message: str
 ) -> None:
-    (chdir_tmp / "newsletter.toml").write_text(setting + "\n")
-    code, stderr = build_cli(chdir_tmp)
-    assert code == 1 and stderr.startswith(f"Error: newsletter.toml:1: {message}")
+    assert_config_error(chdir_tmp, setting, message)
+
+
+def assert_config_error(folder: Path, setting: str, message: str) -> None:
+    """A newsletter.toml holding ``setting`` stops the build with ``message`` at its line."""
+    (folder / "newsletter.toml").write_text(setting + "\n")
+    code, stderr = build_cli(folder)
+    assert code == 1 and stderr.startswith(f"Error: newsletter.toml:1: {message}"), stderr
 
 
 def test_several_recipients_as_an_array(chdir_tmp: Path) -> None:
@@ -226,9 +231,7 @@ def test_international_urls_are_written_as_uris_everywhere(
     ],
 )
 def test_invalid_urls_are_config_errors(chdir_tmp: Path, value: str, message: str) -> None:
-    (chdir_tmp / "newsletter.toml").write_text(f"site_url = {toml_string(value)}\n")
-    code, stderr = build_cli(chdir_tmp)
-    assert code == 1 and stderr.startswith(f"Error: newsletter.toml:1: {message}")
+    assert_config_error(chdir_tmp, f"site_url = {toml_string(value)}", message)
 
 
 EXPECTED = {"From", "To", "Subject", "Date", "Message-ID", "List-Id", "MIME-Version"}
@@ -337,9 +340,7 @@ def test_any_settings_and_text_give_strict_mail_or_a_clean_error(
 def test_settings_that_would_change_on_their_way_out_are_errors(
     chdir_tmp: Path, setting: str, message: str
 ) -> None:
-    (chdir_tmp / "newsletter.toml").write_text(setting + "\n")
-    code, stderr = build_cli(chdir_tmp)
-    assert code == 1 and stderr.startswith(f"Error: newsletter.toml:1: {message}"), stderr
+    assert_config_error(chdir_tmp, setting, message)
 
 
 def test_international_names_are_written_as_browsers_and_mail_servers_resolve_them(
