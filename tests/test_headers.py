@@ -62,6 +62,14 @@ def configured(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(a.display_name, a.addr_spec) for a in found]
 
 
+def built(folder: Path, settings: str) -> list[tuple[bytes, email.message.EmailMessage]]:
+    """The emails of a build of one day with these settings, which must succeed quietly."""
+    (folder / "newsletter.toml").write_text(settings)
+    code, stderr = build_cli(folder)
+    assert (code, stderr) == (0, "")
+    return messages(folder / "out")
+
+
 def messages(out: Path) -> list[tuple[bytes, email.message.EmailMessage]]:
     found = []
     for path in sorted((out / "email").glob("*.eml")):
@@ -153,13 +161,11 @@ def assert_config_error(folder: Path, setting: str, message: str) -> None:
 
 
 def test_several_recipients_as_an_array(chdir_tmp: Path) -> None:
-    (chdir_tmp / "newsletter.toml").write_text(
+    settings = (
         'email_from = "매일 논문 <papers@뉴스.example>"\n'
         'email_to = ["a@example.org", "\\"Readers, All\\" <b@example.org>"]\n'
     )
-    code, stderr = build_cli(chdir_tmp)
-    assert (code, stderr) == (0, "")
-    for data, _ in messages(chdir_tmp / "out"):
+    for data, _ in built(chdir_tmp, settings):
         assert mailboxes(data, "To") == [("", "a@example.org"), ("Readers, All", "b@example.org")]
         assert mailboxes(data, "From") == [("매일 논문", "papers@xn--vg1b002a.example")]
 
@@ -347,13 +353,11 @@ def test_international_names_are_written_as_browsers_and_mail_servers_resolve_th
     chdir_tmp: Path,
 ) -> None:
     """IDNA 2008 (UTS 46), not Python's IDNA 2003: faß.de is not fass.de."""
-    (chdir_tmp / "newsletter.toml").write_text(
+    settings = (
         'site_url = "https://faß.de/"\nemail_to = ["a@faß.de"]\n'
         'list_unsubscribe = "mailto:u@example.org?subject=100% off"\n'
     )
-    code, stderr = build_cli(chdir_tmp)
-    assert (code, stderr) == (0, "")
-    for data, message in messages(chdir_tmp / "out"):
+    for data, message in built(chdir_tmp, settings):
         assert mailboxes(data, "To") == [("", "a@xn--fa-hia.de")]
         assert message["Message-ID"].endswith("@xn--fa-hia.de>")
         assert message["List-Unsubscribe"] == "<mailto:u@example.org?subject=100%25%20off>"
