@@ -20,6 +20,7 @@ SOURCES = sorted((ROOT / "tests" / "fixtures" / "seeds").iterdir()) + sorted(
 HEADER = re.compile(r"^## Daily Papers \(\d{4}-\d{2}-\d{2}\)", re.MULTILINE)
 ARXIV_ID = re.compile(r"(?<=/)\d{4}\.\d{4,5}(?=[).v/])")
 START = dt.date(2023, 1, 1)
+WRITTEN = dt.datetime(2020, 1, 1, tzinfo=dt.UTC).timestamp()
 
 
 def rewrite_ids(text: str, day: int) -> str:
@@ -44,8 +45,9 @@ def make(days: int, out: Path) -> int:
         papers += text.count("\n### ")
         path = out / f"{date.isoformat()}.md"
         path.write_text(text, encoding="utf-8")
-        # Written on its day, as a real archive's files are: not seconds before the build.
-        written = dt.datetime.combine(date, dt.time(7), tzinfo=dt.UTC).timestamp()
+        # Written long before the build, a minute apart, as a real archive's files are (its
+        # days run into the future at 10x: their own dates would be file times to come).
+        written = WRITTEN + 60 * index
         os.utime(path, (written, written))
     return papers
 

@@ -231,7 +231,7 @@ def _section_data(section: Section) -> list[Any]:
 
 def _section(data: Any) -> Section:
     label, text, children = data
-    if not (label is None or isinstance(label, str)) or not isinstance(text, str):
+    if not ((label is None or type(label) is str) and type(text) is str):
         raise ValueError("not a section")
     return Section(label, text, tuple(map(_section, children)))
 
@@ -261,21 +261,17 @@ def parsed_data(parsed: Parsed) -> dict[str, Any]:
     }
 
 
-def _is(value: object, *kinds: type | None) -> bool:
-    return any(value is None if kind is None else isinstance(value, kind) for kind in kinds)
-
-
 def _paper(file: str, data: Any) -> Paper:
     arxiv_id, title, line, thumbnail, video, votes, authors, elided, sections = data
     if not (
-        _is(arxiv_id, str)
-        and _is(title, str)
-        and _is(line, int)
-        and _is(thumbnail, str, None)
-        and _is(video, str, None)
-        and _is(votes, int, None)
-        and _is(elided, bool)
-        and all(_is(a, str) for a in authors)
+        type(arxiv_id) is str
+        and type(title) is str
+        and type(line) is int
+        and (thumbnail is None or type(thumbnail) is str)
+        and (video is None or type(video) is str)
+        and (votes is None or type(votes) is int)
+        and type(elided) is bool
+        and all(type(a) is str for a in authors)
     ):
         raise ValueError("not a paper")
     return Paper(
@@ -293,7 +289,11 @@ def _paper(file: str, data: Any) -> Paper:
 
 def _problem(file: str, data: Any) -> Problem:
     line, severity, message = data
-    if not (_is(line, int, None) and severity in ("error", "warning") and _is(message, str)):
+    if not (
+        (line is None or type(line) is int)
+        and severity in ("error", "warning")
+        and type(message) is str
+    ):
         raise ValueError("not a problem")
     return Problem(file, line, severity, message)
 
@@ -428,8 +428,10 @@ def read_archive(
     merged, merge_problems = merge_days(
         (file, r.days) for file, r in records.items() if r.key is not None
     )
+    # A day's papers are a function of its date and its files' keys (their names, bytes
+    # and the parser's code): so is its fingerprint.
     days = tuple(
-        Day(date, mentions, files, digest(date, files, mentions), loader)
+        Day(date, mentions, files, digest(date, [(f, records[f].key) for f in files]), loader)
         for date, mentions, files in merged
     )
     problems = [p for record in records.values() for p in record.problems] + merge_problems

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .archive import Archive, read_archive, unchanged_since
-from .cache import Cache, digest
+from .cache import Cache, digest, fingerprint
 from .config import Config
 from .errors import Changed, InputError, Problem, Severity
 from .outputs import Context, Output
@@ -184,7 +184,7 @@ def _write(
 def _key(salt: str, output: Output) -> str:
     """A hash of everything an output's files depend on."""
     render = output.render
-    return digest(salt, render.__module__, render.__qualname__, output.values)
+    return fingerprint(salt, render.__module__, render.__qualname__, output.values)
 
 
 def _newest_email(out: Path) -> bytes | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,13 +56,13 @@ class Paper:
         return f"https://huggingface.co/papers/{self.arxiv_id}"
 
 
-NOWHERE = Origin("", 0)
+NOT_TEXT = ("votes", "origin")
 
 
-def text_of(paper: Paper) -> Paper:
-    """What a reader sees of a paper as its text: all of it but its vote count, which
+def text_of(paper: Paper) -> tuple[object, ...]:
+    """What a reader sees of a paper as its text: every field but its vote count, which
     changes from day to day, and where it was read."""
-    return dataclasses.replace(paper, votes=None, origin=NOWHERE)
+    return tuple(value for name, value in vars(paper).items() if name not in NOT_TEXT)
 
 
 @dataclass(frozen=True)
@@ -86,9 +85,9 @@ Loader = Callable[["Day"], tuple[Paper, ...]]
 @dataclass(frozen=True)
 class Day:
     """One day of the archive: its date, its papers as mentions (in source order), the
-    files it was read from, and a hash of all of that, which changes whenever anything
-    ``papers`` returns changes. The papers themselves are read on first use, through the
-    loader the input stage gives every day."""
+    files it was read from, and a hash that changes whenever anything ``papers`` returns
+    changes. The papers themselves are read on first use, through the loader the input
+    stage gives every day."""
 
     date: dt.date
     mentions: tuple[Mention, ...]

@@ -19,6 +19,7 @@ from .errors import NewsletterError
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # told (tasks finished, tasks in all) as work goes on
 PR_SET_PDEATHSIG = 1
+CHUNKS_A_WORKER = 8
 
 _tasks: Sequence[Callable[[], object]] = ()  # the tasks of the pool being run, for its workers
 
@@ -51,30 +52,32 @@ def run(tasks: Sequence[Callable[[], T]], progress: Progress | None = None) -> l
     """``[task() for task in tasks]``, on every core when that pays."""
     # Imported here: a build with nothing to do never needs them (30 ms).
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     global _tasks
     workers = min(cores(), len(tasks))
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        results = []
+        here = []
         for done, task in enumerate(tasks, start=1):
-            results.append(task())
+            here.append(task())
             if progress:
                 progress(done, len(tasks))
-        return results
+        return here
     _tasks = tasks
-    found: dict[int, T] = {}
+    # Tasks go to the workers in chunks, a few dozen a core: one at a time, the pool's
+    # queues cost 0.15 ms a task (400 small ones took 75 ms; chunked, 20 ms).
+    chunk = max(1, len(tasks) // (workers * CHUNKS_A_WORKER))
+    results: list[T] = []
     try:
         with ProcessPoolExecutor(
             workers, multiprocessing.get_context("fork"), _die_with, (os.getpid(),)
         ) as pool:
-            futures = {pool.submit(_run, index): index for index in range(len(tasks))}
             try:
-                for done, future in enumerate(as_completed(futures), start=1):
-                    found[futures[future]] = future.result()  # type: ignore[assignment]
+                for result in pool.map(_run, range(len(tasks)), chunksize=chunk):
+                    results.append(result)  # type: ignore[arg-type]
                     if progress:
-                        progress(done, len(tasks))
+                        progress(len(results), len(tasks))
             except BaseException:
                 pool.shutdown(cancel_futures=True)  # the first failure stops the rest
                 raise
@@ -82,4 +85,4 @@ def run(tasks: Sequence[Callable[[], T]], progress: Progress | None = None) -> l
         raise NewsletterError("a worker process died (killed, or out of memory)") from None
     finally:
         _tasks = ()
-    return [found[index] for index in range(len(tasks))]
+    return results
