@@ -27,7 +27,7 @@ from .cache import Cache, digest, fingerprint
 from .config import Config
 from .errors import Changed, InputError, Problem, Severity
 from .outputs import Context, Output
-from .parallel import Progress, run
+from .parallel import Progress
 from .render import Theme
 from .state import Index, Made, State, load_index, load_state, save, stamp
 from .write import Claim, Staging, WriteStats, claimed, files, staged
@@ -111,28 +111,6 @@ def _collector_spared() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
 
 
-def _read(
-    seeds: str, cache: Cache, index: Index, looked: int, code: str, theme: Theme, learn: bool
-) -> tuple[Archive, Any]:
-    """The archive, and the email inliner: from the cache, or learned with premailer on
-    a core of its own while the archive is parsed."""
-    from .inline import Inliner
-    from .inline import learn as learning
-
-    name = f"inliner-{digest(code, theme.digest)[:32]}"
-    inliner = Inliner.from_data(cache.get(name)) if learn else None
-    alongside = [partial(learning, theme)] if learn and inliner is None else []
-    archive, learned = read_archive(
-        seeds, cache, index.records, code=code, looked=looked, alongside=alongside
-    )
-    if learned:
-        [inliner] = learned  # type: ignore[assignment]
-        assert isinstance(inliner, Inliner)
-        cache.put(name, inliner.data())
-        cache.prune("inliner-", {name})
-    return archive, inliner
-
-
 def _check(archive: Archive, seeds: str, strict: bool) -> None:
     errors, warnings = archive.count("error"), archive.count("warning")
     if strict and (errors or warnings):
@@ -155,30 +133,6 @@ def _render(ctx: Context, staging: Staging, outputs: list[Output]) -> list[Done]
         written = sum(staging.put(path, data) for path, data in files.items())
         done.append((output.name, notes, written))
     return done
-
-
-def _write(
-    claim: Claim,
-    ctx: Context,
-    todo: list[Output],
-    kept: Mapping[str, Made],
-    progress: Progress | None,
-) -> tuple[dict[str, tuple[str, ...]], WriteStats]:
-    """Render ``todo`` into a staging folder, link the files of ``kept``, swap it in."""
-    grouped: dict[str, list[Output]] = {}
-    for output in todo:
-        grouped.setdefault(output.group or output.name, []).append(output)
-    groups = list(grouped.values())
-    with staged(claim) as staging:
-        for made in kept.values():
-            for path in made.paths:
-                staging.keep(path)
-        tasks = [partial(_render, ctx, staging, group) for group in groups]
-        rendered = [done for task in run(tasks, progress) for done in task]
-        notes = {name: note for name, note, _ in rendered}
-        written = sum(count for _, _, count in rendered)
-        paths = {p for o in todo for p in o.paths} | {p for m in kept.values() for p in m.paths}
-        return notes, staging.commit(paths, written)
 
 
 def _key(salt: str, output: Output) -> str:
@@ -210,7 +164,6 @@ def build(
     """Build ``seeds`` into ``out``. ``inline`` runs premailer on each whole email instead
     of the learned inliner (the benchmark's baseline); ``keep`` names more paths out/ may
     not hold (the settings file)."""
-
     cache = Cache(Path(cache_dir) if cache_dir else None)
     theme = theme or Theme()
     code = code_digest()
@@ -223,48 +176,13 @@ def build(
         if (again := _nothing_to_do(state, salt, seeds, claim)) is not None:
             return again
         index = load_index(cache, claim.out, state)
-        ctx = Context(config, theme, None, inline)
+        run = _Build(Context(config, theme, None, inline), seeds, cache, claim, salt, code)
         try:
-            archive, result, made = _rebuild(
-                seeds, cache, ctx, claim, state, index, salt, strict, code, progress
-            )
+            archive, result, made = run.run(state, index, strict, progress)
         except Changed:  # a file changed under a build whose cache was deleted: once more
-            archive, result, made = _rebuild(
-                seeds, cache, ctx, claim, state, index, salt, strict, code, progress
-            )
-        stamps = {p: stamp(claim.out, p) for m in made.values() for p in m.paths}
-        signatures = {path: r.signature for path, r in archive.records.items()}
-        save(
-            cache,
-            claim.out,
-            State(salt, claim.looked, signatures, stamps, result.summary()),
-            Index(archive.records, made),
-        )
-        cache.prune("parsed/", {f"parsed/{r.key}" for r in archive.records.values() if r.key})
+            archive, result, made = run.run(state, index, strict, progress)
+        run.save(state, index, archive, result, made)
     return result
-
-
-def _rebuild(
-    seeds: str,
-    cache: Cache,
-    ctx: Context,
-    claim: Claim,
-    state: State,
-    index: Index,
-    salt: str,
-    strict: bool,
-    code: str,
-    progress: Progress | None,
-) -> tuple[Archive, BuildResult, dict[str, Made]]:
-    """Everything but the nothing-to-do check: read, check, render, swap."""
-    with _collector_spared() as loaded:
-        learn = ctx.inline is None
-        archive, inliner = _read(seeds, cache, index, state.looked, code, ctx.theme, learn)
-        _check(archive, seeds, strict)
-        loaded()
-        ctx = Context(ctx.config, ctx.theme, inliner, ctx.inline)
-        result, made = _build(archive, ctx, claim, state, index, salt, progress)
-    return archive, result, made
 
 
 def _nothing_to_do(state: State, salt: str, seeds: str, claim: Claim) -> BuildResult | None:
@@ -280,45 +198,134 @@ def _nothing_to_do(state: State, salt: str, seeds: str, claim: Claim) -> BuildRe
         return None
 
 
-def _build(
-    archive: Archive,
-    ctx: Context,
-    claim: Claim,
-    state: State,
-    index: Index,
-    salt: str,
-    progress: Progress | None,
-) -> tuple[BuildResult, dict[str, Made]]:
-    # Here, not at the top: a build that finds nothing to do never loads the renderers.
-    from . import feeds, mail, site  # noqa: F401 (each registers its producers)
-    from .editions import make_editions
-    from .outputs import PRODUCERS
+@dataclass(frozen=True)
+class _Build:
+    """One build that has something to do, under its claim on out/."""
 
-    editions = make_editions(archive.days)
-    outputs = [o for producer in PRODUCERS for o in producer(editions, ctx.config)]
-    keys = {o.name: _key(salt, o) for o in outputs}
-    kept = {
-        o.name: previous
-        for o in outputs
-        if (previous := index.made.get(o.name)) is not None
-        and previous.key == keys[o.name]
-        and previous.paths == o.paths
-        and state.intact(claim.out, o.paths)
-    }
-    todo = [o for o in outputs if o.name not in kept]
-    before = _newest_email(claim.out)
-    notes, stats = _write(claim, ctx, todo, kept, progress)
-    made = {o.name: kept.get(o.name) or Made(keys[o.name], o.paths, notes[o.name]) for o in outputs}
-    result = BuildResult(
-        archive.files,
-        archive.papers,
-        len(archive.days),
-        archive.days[-1].key,
-        archive.problems,
-        tuple(note for m in made.values() for note in m.notes),
-        stats,
-        len(todo),
-        len(kept),
-        before is None or before != _newest_email(claim.out),
-    )
-    return result, made
+    ctx: Context  # without its inliner until the archive is read
+    seeds: str
+    cache: Cache
+    claim: Claim
+    salt: str
+    code: str
+
+    def run(
+        self, state: State, index: Index, strict: bool, progress: Progress | None
+    ) -> tuple[Archive, BuildResult, dict[str, Made]]:
+        """Read and check the archive, render what changed, swap it in."""
+        with _collector_spared() as loaded:
+            archive, ctx = self._read(index, state.looked)
+            _check(archive, self.seeds, strict)
+            loaded()
+            result, made = self._render(archive, ctx, state, index, progress)
+        return archive, result, made
+
+    def _read(self, index: Index, looked: int) -> tuple[Archive, Context]:
+        """The archive, and the email inliner: from the cache, or learned with premailer on
+        a core of its own while the archive is parsed."""
+        from .inline import Inliner, learn
+
+        ctx = self.ctx
+        name = f"inliner-{digest(self.code, ctx.theme.digest)}"
+        inliner = Inliner.from_data(self.cache.get(name)) if ctx.inline is None else None
+        alongside = [partial(learn, ctx.theme)] if ctx.inline is None and inliner is None else []
+        archive, learned = read_archive(
+            self.seeds,
+            self.cache,
+            index.records,
+            code=self.code,
+            looked=looked,
+            alongside=alongside,
+        )
+        for found in learned:
+            assert isinstance(found, Inliner)
+            inliner = found
+            self.cache.put(name, inliner.data())
+            self.cache.prune("inliner-", {name})
+        return archive, Context(ctx.config, ctx.theme, inliner, ctx.inline)
+
+    def _render(
+        self, archive: Archive, ctx: Context, state: State, index: Index, progress: Progress | None
+    ) -> tuple[BuildResult, dict[str, Made]]:
+        # Here, not at the top: a build that finds nothing to do never loads the renderers.
+        from . import feeds, mail, site  # noqa: F401 (each registers its producers)
+        from .editions import make_editions
+        from .outputs import PRODUCERS
+
+        out = self.claim.out
+        editions = make_editions(archive.days)
+        outputs = [o for producer in PRODUCERS for o in producer(editions, ctx.config)]
+        keys = {o.name: _key(self.salt, o) for o in outputs}
+        kept = {
+            o.name: previous
+            for o in outputs
+            if (previous := index.made.get(o.name)) is not None
+            and previous.key == keys[o.name]
+            and previous.paths == o.paths
+            and state.intact(out, o.paths)
+        }
+        todo = [o for o in outputs if o.name not in kept]
+        before = _newest_email(out)
+        notes, stats = self._write(ctx, todo, kept, progress)
+        made = {
+            o.name: kept.get(o.name) or Made(keys[o.name], o.paths, notes[o.name]) for o in outputs
+        }
+        result = BuildResult(
+            archive.files,
+            archive.papers,
+            len(archive.days),
+            archive.days[-1].key,
+            archive.problems,
+            tuple(note for m in made.values() for note in m.notes),
+            stats,
+            len(todo),
+            len(kept),
+            before is None or before != _newest_email(out),
+        )
+        return result, made
+
+    def _write(
+        self, ctx: Context, todo: list[Output], kept: Mapping[str, Made], progress: Progress | None
+    ) -> tuple[dict[str, tuple[str, ...]], WriteStats]:
+        """Render ``todo`` into a staging folder, link the files of ``kept``, swap it in."""
+        from .parallel import run  # here: a build with nothing to do never forks
+
+        grouped: dict[str, list[Output]] = {}
+        for output in todo:
+            grouped.setdefault(output.group or output.name, []).append(output)
+        with staged(self.claim) as staging:
+            for made in kept.values():
+                for path in made.paths:
+                    staging.keep(path)
+            tasks = [partial(_render, ctx, staging, group) for group in grouped.values()]
+            rendered = [done for task in run(tasks, progress) for done in task]
+            notes = {name: note for name, note, _ in rendered}
+            written = sum(count for _, _, count in rendered)
+            paths = {p for o in todo for p in o.paths} | {p for m in kept.values() for p in m.paths}
+            return notes, staging.commit(paths, written)
+
+    def save(
+        self,
+        state: State,
+        index: Index,
+        archive: Archive,
+        result: BuildResult,
+        made: dict[str, Made],
+    ) -> None:
+        """Record what this build did, for the next one."""
+        # A kept file is the same inode as before: only the others are stat'ed again.
+        stamps = {
+            p: state.stamps[p] if index.made.get(name) is m else stamp(self.claim.out, p)
+            for name, m in made.items()
+            for p in m.paths
+        }
+        signatures = {path: r.signature for path, r in archive.records.items()}
+        save(
+            self.cache,
+            self.claim.out,
+            State(self.salt, self.claim.looked, signatures, stamps, result.summary()),
+            Index(archive.records, made),
+            index,
+        )
+        keys = {f"parsed/{r.key}" for r in archive.records.values() if r.key}
+        self.cache.prune("parsed/", keys)

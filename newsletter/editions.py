@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from .model import Day, Paper
 
@@ -124,20 +124,41 @@ class Entry:
         return next(p for p in self.day.papers if p.arxiv_id == self.arxiv_id)
 
 
+class Seen(NamedTuple):
+    """A paper's history as the papers feed needs it."""
+
+    published: dt.date  # the first day it appeared
+    updated: int  # the index of the day its current text first appeared
+    order: int  # when it was first seen among all papers: ties keep that order
+
+
 @dataclass(frozen=True)
 class Editions:
-    """What is published: the days, the weeks, and the papers feed's entries."""
+    """What is published: the days, the weeks, and each paper's history."""
 
     days: tuple[Day, ...]  # oldest first
     weeks: tuple[Week, ...]  # oldest first
-    entries: tuple[Entry, ...]  # newest first
+    seen: Mapping[str, Seen]
 
     def window(self, days: int) -> tuple[Day, ...]:
         """The newest ``days`` days present in the archive, newest first."""
         return tuple(reversed(self.days[-days:]))
 
     def entries_since(self, start: dt.date) -> tuple[Entry, ...]:
-        return tuple(e for e in self.entries if e.updated >= start)
+        """The papers feed's entries whose current text appeared on ``start`` or later:
+        newest day first, then by votes (ties in the order the papers were first seen)."""
+        found: list[Entry] = []
+        for index in range(len(self.days) - 1, -1, -1):
+            day = self.days[index]
+            if day.date < start:
+                break
+            here = [
+                (vote_key(m.votes, seen.order), Entry(m.arxiv_id, seen.published, day, m.votes))
+                for m in day.mentions
+                if (seen := self.seen[m.arxiv_id]).updated == index
+            ]
+            found += [entry for _, entry in sorted(here, key=lambda pair: pair[0])]
+        return tuple(found)
 
     def complete_weeks_since(self, start: dt.date) -> tuple[Week, ...]:
         """Weeks that can no longer change (a later day exists, or their Sunday does), newest
@@ -150,25 +171,20 @@ class Editions:
         )
 
 
-def make_entries(days: Sequence[Day]) -> tuple[Entry, ...]:
-    """A paper seen on several days is one entry: published on its first day,
-    showing its latest text, updated on the day that text first appeared."""
-    first: dict[str, tuple[Entry, str]] = {}
-    for day in days:
+def history(days: Sequence[Day]) -> dict[str, Seen]:
+    """A paper seen on several days is one entry: published on its first day, showing its
+    latest text, updated on the day that text first appeared."""
+    seen: dict[str, Seen] = {}
+    texts: dict[str, str] = {}
+    for index, day in enumerate(days):
         for mention in day.mentions:
-            seen = first.get(mention.arxiv_id)
-            if seen is None or seen[1] != mention.text:
-                published = seen[0].published if seen else day.date
-                entry = Entry(mention.arxiv_id, published, day, mention.votes)
-                first[mention.arxiv_id] = (entry, mention.text)
-    by_day: dict[dt.date, list[Entry]] = {}
-    for entry, _ in first.values():
-        by_day.setdefault(entry.updated, []).append(entry)
-    return tuple(
-        entry
-        for day in sorted(by_day, reverse=True)
-        for entry in rank_by(by_day[day], lambda e: e.votes)
-    )
+            known = seen.get(mention.arxiv_id)
+            if known is None:
+                seen[mention.arxiv_id] = Seen(day.date, index, len(seen))
+            elif texts[mention.arxiv_id] != mention.text:
+                seen[mention.arxiv_id] = known._replace(updated=index)
+            texts[mention.arxiv_id] = mention.text
+    return seen
 
 
 def make_weeks(days: Sequence[Day]) -> tuple[Week, ...]:
@@ -182,4 +198,4 @@ def make_weeks(days: Sequence[Day]) -> tuple[Week, ...]:
 
 
 def make_editions(days: tuple[Day, ...]) -> Editions:
-    return Editions(days, make_weeks(days), make_entries(days))
+    return Editions(days, make_weeks(days), history(days))

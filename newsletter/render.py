@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from functools import cached_property
-from importlib.resources import files
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 WEEKDAYS = "월화수목금토일"
 TEMPLATE_SUFFIXES = (".html", ".txt", ".css", ".xsl")
-BUILT_IN = Path(str(files("newsletter.templates")))
+# Found, not imported (importlib.resources would load zipfile and more for nothing).
+BUILT_IN = Path((find_spec("newsletter.templates").submodule_search_locations or [""])[0])  # type: ignore[union-attr]
 
 
 def korean_date(date: dt.date) -> str:

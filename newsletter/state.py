@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .archive import Record, Signature
-from .cache import Cache, digest
+from .cache import Cache, digest, dumps, loads
 from .errors import Problem
 from .model import Mention, Origin
 
@@ -59,6 +59,7 @@ class State:
 class Index:
     records: Mapping[str, Record] = field(default_factory=dict)
     made: Mapping[str, Made] = field(default_factory=dict)
+    lines: Mapping[str, tuple[Record, bytes]] = field(default_factory=dict)  # as read back
 
 
 def stamp(out: Path, path: str) -> Stamp:
@@ -71,23 +72,27 @@ def _names(out: Path) -> tuple[str, str]:
     return f"state-{name}", f"index-{name}"
 
 
-def save(cache: Cache, out: Path, state: State, index: Index) -> None:
-    """Record a build; a cache that cannot be written is skipped quietly."""
-    state_name, index_name = _names(out)
-    records = {
-        path: [
-            r.key,
-            {
-                d.isoformat(): [[m.arxiv_id, m.origin.line, m.votes, m.text] for m in mentions]
-                for d, mentions in r.days.items()
-            },
-            [[p.line, p.severity, p.message] for p in r.problems],
-        ]
-        for path, r in index.records.items()
+def _line(path: str, r: Record) -> bytes:
+    days = {
+        d.isoformat(): [[m.arxiv_id, m.origin.line, m.votes, m.text] for m in mentions]
+        for d, mentions in r.days.items()
     }
-    made = {name: [m.key, list(m.paths), list(m.notes)] for name, m in index.made.items()}
+    problems = [[p.line, p.severity, p.message] for p in r.problems]
+    return dumps([path, r.key, days, problems])
+
+
+def save(cache: Cache, out: Path, state: State, index: Index, previous: Index) -> None:
+    """Record a build; a cache that cannot be written is skipped quietly. The index is a
+    line a file, and a file the build did not read again is written back as it was read
+    (at 10x, 3,600 files: 0.27 s to write them all anew)."""
+    state_name, index_name = _names(out)
     tag = [state.salt, state.looked]  # what ties the two entries together
-    cache.put(index_name, {"of": tag, "records": records, "made": made})
+    made = {name: [m.key, list(m.paths), list(m.notes)] for name, m in index.made.items()}
+    lines = [dumps({"of": tag, "made": made})]
+    for path, record in index.records.items():
+        known = previous.lines.get(path)
+        lines.append(known[1] if known is not None and known[0] is record else _line(path, record))
+    cache.put_bytes(index_name, b"\n".join(lines))
     cache.put(
         state_name,
         {
@@ -110,7 +115,7 @@ def load_state(cache: Cache, out: Path) -> State:
 def load_index(cache: Cache, out: Path, state: State) -> Index:
     """The last build's index, if it is the one of ``state``, else an empty one."""
     try:
-        return _index(cache.get(_names(out)[1]), state)
+        return _index(cache.get_bytes(_names(out)[1]), state)
     except (ValueError, TypeError, KeyError, AttributeError):
         return Index()
 
@@ -144,11 +149,24 @@ def _state(data: Any) -> State:
     return State(salt, looked, signatures, stamps, summary)
 
 
-def _mention(path: str, data: Any) -> Mention:
-    arxiv_id, line, votes, text = data
-    _check(isinstance(arxiv_id, str) and isinstance(text, str) and isinstance(line, int))
-    _check(votes is None or (isinstance(votes, int) and not isinstance(votes, bool)))
-    return Mention(arxiv_id, Origin(path, line), votes, text)
+def _record(path: str, data: Any, signature: Signature | None) -> Record:
+    key, days, problems = data
+    _check(isinstance(key, str) or key is None)
+    return Record(
+        path,
+        signature,
+        key,
+        {dt.date.fromisoformat(date): _mentions(path, found) for date, found in days.items()},
+        tuple(_problem(path, p) for p in problems),
+    )
+
+
+def _mentions(path: str, data: Any) -> tuple[Mention, ...]:
+    mentions = tuple(Mention(a, Origin(path, line), votes, t) for a, line, votes, t in data)
+    _check(all(type(m.arxiv_id) is str and type(m.text) is str for m in mentions))
+    _check(all(type(m.origin.line) is int for m in mentions))
+    _check(all(m.votes is None or type(m.votes) is int for m in mentions))
+    return mentions
 
 
 def _problem(path: str, data: Any) -> Problem:
@@ -158,31 +176,20 @@ def _problem(path: str, data: Any) -> Problem:
     return Problem(path, line, severity, message)
 
 
-def _record(path: str, data: Any, signature: Signature | None) -> Record:
-    key, days, problems = data
-    _check(isinstance(key, str) or key is None)
-    return Record(
-        path,
-        signature,
-        key,
-        {
-            dt.date.fromisoformat(date): tuple(_mention(path, m) for m in mentions)
-            for date, mentions in days.items()
-        },
-        tuple(_problem(path, p) for p in problems),
-    )
-
-
-def _index(data: Any, state: State) -> Index:
-    _check(data["of"] == [state.salt, state.looked])
-    records = {
-        path: _record(path, record, state.signatures[path])
-        for path, record in data["records"].items()
-    }
-    _check(set(records) == set(state.signatures))
+def _index(payload: bytes | None, state: State) -> Index:
+    _check(payload is not None)
+    assert payload is not None
+    head, *rest = payload.split(b"\n")
+    header = loads(head)
+    _check(header["of"] == [state.salt, state.looked])
+    lines: dict[str, tuple[Record, bytes]] = {}
+    for line in rest:
+        path, *data = loads(line)
+        lines[path] = (_record(path, data, state.signatures[path]), line)
+    _check(list(lines) == list(state.signatures))
     made = {}
-    for name, (key, paths, notes) in data["made"].items():
+    for name, (key, paths, notes) in header["made"].items():
         _check(isinstance(key, str))
         made[name] = Made(key, _strs(paths), _strs(notes))
     _check(set(state.stamps) == {p for m in made.values() for p in m.paths})
-    return Index(records, made)
+    return Index({path: record for path, (record, _) in lines.items()}, made, lines)

@@ -143,9 +143,10 @@ class Staging:
         self.out = claim.out
         self.root = claim.staging
         self._folders: set[str] = set()
+        self._out, self._root = f"{self.out}/", f"{self.root}/"
 
-    # Paths as strings from here on: a build stages thousands of files, and pathlib's
-    # objects cost more than the system calls they wrap.
+    # Paths as strings, joined by hand: a build stages thousands of files, and pathlib's
+    # objects (or os.path.join) cost more than the system calls they wrap.
     def _folder(self, target: str) -> None:
         folder = os.path.dirname(target)
         if folder not in self._folders:
@@ -154,10 +155,10 @@ class Staging:
 
     def put(self, relative: str, data: bytes) -> bool:
         """Stage a rendered file; True if it was written, False if out/ had these bytes."""
-        target = os.path.join(self.root, relative)
+        target = self._root + relative
         with _reported(target):
             self._folder(target)
-            old = os.path.join(self.out, relative)
+            old = self._out + relative
             if _same(old, data):
                 self._link(old, target)
                 return False
@@ -167,10 +168,10 @@ class Staging:
 
     def keep(self, relative: str) -> None:
         """Stage out/'s current file, known to be unchanged."""
-        target = os.path.join(self.root, relative)
+        target = self._root + relative
         with _reported(target):
             self._folder(target)
-            self._link(os.path.join(self.out, relative), target)
+            self._link(self._out + relative, target)
 
     @staticmethod
     def _link(old: str, target: str) -> None:

@@ -166,9 +166,10 @@ def test_the_cache_is_data_checked_on_every_read(tmp_path: Path) -> None:
     # A state that is well-formed but edited (its files emptied) is ignored, not obeyed.
     for name in cache.glob("index-*.json"):
         head, payload = name.read_bytes().split(b"\n", 1)
-        edited = json.loads(payload)
+        header, records = payload.split(b"\n", 1)
+        edited = json.loads(header)
         edited["made"] = {key: [k, [], n] for key, (k, _, n) in edited["made"].items()}
-        payload = json.dumps(edited).encode()
+        payload = json.dumps(edited).encode() + b"\n" + records
         digest = hashlib.sha256(payload).hexdigest().encode()
         name.write_bytes(head.split()[0] + b" " + digest + b"\n" + payload)
     assert cached_and_clean(seeds, tmp_path) == (clean, clean)
