@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from .state import Index, Made, State, load_index, load_state, save, stamp
 from .write import Claim, Staging, WriteStats, claimed, files, staged
 
 PACKAGE = Path(__file__).parent
+DAY_EMAIL = re.compile(r"^\d{4}-\d{2}-\d{2}\.eml$")
 LOCK_WAIT = 60.0  # seconds a build waits for another one writing the same out/
 
 
@@ -47,7 +49,7 @@ class BuildResult:
     stats: WriteStats
     rendered: int
     reused: int
-    new_edition: bool  # the newest day's email differs from the one out/ had
+    new_edition: bool  # the archive's newest day is newer than any out/ had
 
     def count(self, severity: Severity) -> int:
         return sum(1 for p in self.problems if p.severity == severity)
@@ -141,11 +143,11 @@ def _key(salt: str, output: Output) -> str:
     return fingerprint(salt, render.__module__, render.__qualname__, output.values)
 
 
-def _newest_email(out: Path) -> bytes | None:
-    try:
-        return (out / "email" / "latest.eml").read_bytes()
-    except OSError:
-        return None
+def newest_edition(out: Path) -> str | None:
+    """The newest day ``out/`` has an email of: read from out/ itself, so that neither a
+    deleted cache nor a build killed after its swap can make an old edition new."""
+    days = [p.name[:-4] for p in (out / "email").glob("*.eml") if DAY_EMAIL.match(p.name)]
+    return max(days, default=None)
 
 
 def build(
@@ -265,7 +267,7 @@ class _Build:
             and state.intact(out, o.paths)
         }
         todo = [o for o in outputs if o.name not in kept]
-        before = _newest_email(out)
+        before = newest_edition(out)
         notes, stats = self._write(ctx, todo, kept, progress)
         made = {
             o.name: kept.get(o.name) or Made(keys[o.name], o.paths, notes[o.name]) for o in outputs
@@ -280,7 +282,7 @@ class _Build:
             stats,
             len(todo),
             len(kept),
-            before is None or before != _newest_email(out),
+            before is None or archive.days[-1].key > before,
         )
         return result, made
 

@@ -6,6 +6,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -13,9 +14,10 @@ import click
 from . import __version__
 from .archive import Archive, read_archive
 from .build import LOCK_WAIT, BuildResult, build
-from .config import load_config
+from .config import EDITION_KINDS, load_config
 from .errors import NewsletterError, shown
 from .parallel import Progress
+from .send import send
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
@@ -37,16 +39,32 @@ CONFIG_OPTIONS = (
 )
 
 
+CONFIG_FILE = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Settings file [default: ./newsletter.toml or [tool.newsletter] in ./pyproject.toml].",
+)
+OUT = click.option("--out", default="out", show_default=True, help="The folder build writes.")
+QUIET = click.option("-q", "--quiet", is_flag=True, help="Print nothing unless something is wrong.")
+
+
+def wait_option(what: str) -> Callable[[F], F]:
+    return click.option(
+        "--wait",
+        type=click.FloatRange(min=0),
+        metavar="SECONDS",
+        default=LOCK_WAIT,
+        show_default=True,
+        help=f"Seconds to wait for another {what}, then fail.",
+    )
+
+
 def config_options(command: F) -> F:
     """--config plus one flag per setting; a flag not given never overrides the file."""
     for option in reversed(CONFIG_OPTIONS):
         command = option(command)
-    return click.option(
-        "--config",
-        "config_file",
-        type=click.Path(dir_okay=False),
-        help="Settings file [default: ./newsletter.toml or [tool.newsletter] in ./pyproject.toml].",
-    )(command)
+    return CONFIG_FILE(command)
 
 
 def reporting_errors(command: F, *, writes: str = "") -> F:
@@ -118,10 +136,7 @@ def check(folder: str, strict: bool) -> None:
     help="Folder of daily digest files (*.md, *.txt).",
 )
 @click.option(
-    "--out",
-    default="out",
-    show_default=True,
-    help="Folder to write; replaced atomically.",
+    "--out", default="out", show_default=True, help="Folder to write; replaced atomically."
 )
 @click.option("--strict", is_flag=True, help="Write nothing if the input has any error or warning.")
 @click.option(
@@ -134,15 +149,8 @@ def check(folder: str, strict: bool) -> None:
 @click.option(
     "--no-cache", is_flag=True, help="Render everything; neither read nor write the cache."
 )
-@click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    metavar="SECONDS",
-    default=LOCK_WAIT,
-    show_default=True,
-    help="Seconds to wait for another build writing the same out/, then fail.",
-)
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing unless something is wrong.")
+@wait_option("build writing the same out/")
+@QUIET
 @click.option("-v", "--verbose", is_flag=True, help="Also list every email that was shortened.")
 @config_options
 @functools.partial(reporting_errors, writes="out/")
@@ -167,6 +175,8 @@ def build_command(
       3  built, but no new edition since the last build (nothing to send)
     """
     config = load_config(config_file, overrides)
+    for warning in [] if quiet else config.warnings():
+        click.echo(f"warning: {warning}", err=True)
     result = build(
         config,
         seeds=seeds,
@@ -187,6 +197,87 @@ def build_command(
     if result.count("error"):
         raise SystemExit(EXIT_ERROR)
     if not result.new_edition:
+        raise SystemExit(EXIT_NOTHING_NEW)
+
+
+@cli.command("send", short_help="Send each new edition once, through any SMTP tool.")
+@click.option(
+    "--via",
+    "command",
+    metavar="COMMAND",
+    help='What sends one email read on its standard input: "msmtp -t", "sendmail -t -i"…',
+)
+@OUT
+@click.option(
+    "--ledger",
+    type=click.Path(dir_okay=False),
+    help="The record of what was sent [default: the ledger setting, newsletter-sent.jsonl].",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    type=click.Choice(EDITION_KINDS),
+    multiple=True,
+    help="Send only this kind of edition [default: the send_editions setting, both].",
+)
+@click.option("--backfill", is_flag=True, help="Also send editions older than any sent yet.")
+@click.option("--dry-run", is_flag=True, help="List what would be sent; send and record nothing.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=300.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds COMMAND may take to send one email; then it counts as failed.",
+)
+@wait_option("send using the same ledger")
+@QUIET
+@CONFIG_FILE
+@reporting_errors
+def send_command(
+    command: str | None,
+    out: str,
+    ledger: str | None,
+    kinds: tuple[str, ...],
+    backfill: bool,
+    dry_run: bool,
+    timeout: float,
+    wait: float,
+    quiet: bool,
+    config_file: str | None,
+) -> None:
+    """Pipe each edition in --out that has not been sent yet, oldest first, into COMMAND,
+    and record it in the ledger once COMMAND exits 0. An edition is its date or ISO week:
+    once recorded, no edit, vote change, setting or deletion sends it again. With nothing
+    recorded yet for a kind of edition, only its newest is sent (--backfill: all).
+
+    \b
+    Exit codes:
+      0  sent at least one edition (with --dry-run: would)
+      1  COMMAND failed: that edition, and the ones after it, go next time
+      3  nothing to send
+    """
+    config = load_config(config_file)
+    for warning in config.warnings():
+        click.echo(f"warning: {warning}", err=True)
+    sending = send(
+        Path(out),
+        command,
+        Path(ledger or config.ledger),
+        kinds=kinds or config.send_editions,
+        backfill=backfill,
+        dry_run=dry_run,
+        wait=wait,
+        timeout=timeout,
+    )
+    for done in sending.delivered if not quiet else ():
+        verb = "would send" if dry_run else "sent"
+        click.echo(f"{verb} {done.edition.name} {done.message_id} ({done.size:,} bytes)")
+    if sending.failed is not None:
+        raise click.ClickException(str(sending.failed) + "; it goes next time")
+    if not sending.delivered:
+        if not quiet:
+            click.echo("nothing to send")
         raise SystemExit(EXIT_NOTHING_NEW)
 
 

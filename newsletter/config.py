@@ -40,6 +40,9 @@ class Config:
     feed_days: int = 14
     week_top: int = 10
     timezone: str = "Asia/Seoul"
+    postal_address: tuple[str, ...] = ()  # lines of the footer every email carries
+    ledger: str = "newsletter-sent.jsonl"  # what `send` has sent, outside out/ and the cache
+    send_editions: tuple[str, ...] = ("daily", "weekly")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -60,12 +63,29 @@ class Config:
         """A day of the archive as an instant: its midnight in the configured time zone."""
         return dt.datetime.combine(date, dt.time(), tzinfo=self.zone)
 
+    def week_end(self, sunday: dt.date) -> dt.datetime:
+        """A finished week as an instant, the same in its email and its feed entry: the
+        last second of its Sunday."""
+        return dt.datetime.combine(sunday, dt.time(23, 59, 59), tzinfo=self.zone)
+
+    def warnings(self) -> list[str]:
+        """What makes the emails unfit to send to a list, one line each."""
+        said = []
+        if self.site_url == DEFAULTS.site_url:
+            said.append(f"site_url is the default {self.site_url}: emails and feeds link to it")
+        if self.email_from == DEFAULTS.email_from:
+            said.append(f"email_from is the default {self.email_from}: set a real sender")
+        if not self.list_unsubscribe:
+            said.append("list_unsubscribe is not set: the emails offer no way to unsubscribe")
+        return said
+
     def url(self, path: str) -> str:
         """The absolute URL of a path inside the published ``out/``."""
         return self.site_url + path.lstrip("/")
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+DEFAULTS = Config()
 # The whole-number settings and their smallest sensible value.
 MINIMUM = {"email_full_papers": 0, "min_votes": 0, "feed_days": 1, "week_top": 1}
 # Longest a one-line setting may be: it lands in headers, subjects and every page's title.
@@ -77,6 +97,7 @@ URI_SAFE = "/:@!$&'()*+,;=~%?#[]-._"
 # A local part as a mailto: URL may hold it (RFC 6068), ASCII and unquoted.
 LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$&'*+/=?^_`{|}~-]+)*$")
 QUOTED_PAIR = re.compile(r"\\(.)")
+EDITION_KINDS = ("daily", "weekly")
 MACHINE_ZONES = {"localtime", "posixrules", "Factory"}  # what they mean depends on the machine
 
 
@@ -257,6 +278,24 @@ def _unsubscribe(key: str, value: object) -> tuple[str, ...]:
     return tuple(sorted(uris, key=lambda uri: not uri.startswith("https:")))
 
 
+def _lines(key: str, value: object) -> tuple[str, ...]:
+    """One line of text, or a TOML array of lines."""
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise ValueError(f"{key} must hold at least one line")
+    return tuple(
+        _text(f"{key}[{i}]" if isinstance(value, list) else key, v) for i, v in enumerate(values)
+    )
+
+
+def _kinds(key: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not set(value) <= set(EDITION_KINDS):
+        raise ValueError(
+            f"{key} must be a TOML array of {' and '.join(EDITION_KINDS)}, not {value!r}"
+        )
+    return tuple(kind for kind in EDITION_KINDS if kind in value)
+
+
 CHECKS: dict[str, Callable[[str, object], object]] = {
     "title": _text,
     "description": partial(_text, limit=MAX_DESCRIPTION),
@@ -267,6 +306,9 @@ CHECKS: dict[str, Callable[[str, object], object]] = {
     "reply_to": _address,
     "list_unsubscribe": _unsubscribe,
     "timezone": _timezone,
+    "postal_address": _lines,
+    "ledger": partial(_text, limit=MAX_URL),
+    "send_editions": _kinds,
     **{key: _whole for key in MINIMUM},
 }
 

@@ -160,15 +160,14 @@ class Editions:
             found += [entry for _, entry in sorted(here, key=lambda pair: pair[0])]
         return tuple(found)
 
-    def complete_weeks_since(self, start: dt.date) -> tuple[Week, ...]:
-        """Weeks that can no longer change (a later day exists, or their Sunday does), newest
-        first, that end on or after ``start``."""
+    def finished_weeks(self) -> tuple[Week, ...]:
+        """Weeks that can no longer change: a later day exists, or their Sunday does."""
         newest = self.days[-1].date
-        return tuple(
-            week
-            for week in reversed(self.weeks)
-            if (week.last < newest or week.days[-1].date == week.last) and week.last >= start
-        )
+        return tuple(w for w in self.weeks if w.last < newest or w.days[-1].date == w.last)
+
+    def complete_weeks_since(self, start: dt.date) -> tuple[Week, ...]:
+        """Finished weeks that end on or after ``start``, newest first."""
+        return tuple(w for w in reversed(self.finished_weeks()) if w.last >= start)
 
 
 def history(days: Sequence[Day]) -> dict[str, Seen]:

@@ -37,7 +37,7 @@ class Mail:
     key: str
     subject: str
     heading: str
-    date: dt.date
+    sent: dt.datetime  # the instant it is dated: its day, or its week's end
     page_url: str
     papers: tuple[Paper, ...]
     full: tuple[Paper, ...] = ()
@@ -73,7 +73,7 @@ def day_mail(day: Ranked, config: Config) -> Mail:
         key=day.key,
         subject=f"[{config.title}] {heading} 논문 {len(papers)}편",
         heading=heading,
-        date=day.date,
+        sent=config.midnight(day.date),
         page_url=config.url(f"days/{day.key}.html"),
         papers=papers,
     )
@@ -88,7 +88,7 @@ def week_mail(week: Week, config: Config) -> Mail:
         key=week.key,
         subject=f"[{config.title}] {heading} 주간 논문 {len(shown)}편",
         heading=heading,
-        date=week.days[-1].date,
+        sent=config.week_end(week.last),
         page_url=config.url(f"weeks/{week.key}.html"),
         papers=shown,
         days=days,
@@ -184,7 +184,7 @@ def _headers(mail: Mail, config: Config, boundary: str) -> bytes:
     return (
         before
         + _header("Subject", _unstructured(mail.subject))
-        + _header("Date", format_datetime(config.midnight(mail.date)))
+        + _header("Date", format_datetime(mail.sent))
         + _header("Message-ID", f"<{mail.key}.newsletter@{config.domain}>")
         + after
         + _header("Content-Type", f'multipart/alternative; boundary="{boundary}"')
@@ -259,15 +259,27 @@ def _day_email(ctx: Context, day: Day, latest: bool) -> Rendered:
 
 @produces
 def week_emails(editions: Editions, config: Config) -> list[Output]:
-    """An email an ISO week: its top papers in full, the rest listed."""
+    """An email a finished ISO week: its top papers in full, the rest listed; the newest
+    also as latest-week.eml, for cron. A week still going on has none: its email would
+    go out twice, or a day short."""
+    weeks = editions.finished_weeks()
     return [
-        Output(_paths(week.key), _week_email, (week,), group=week.key, email=True)
-        for week in editions.weeks
+        Output(
+            _paths(week.key) + (("email/latest-week.eml",) if week is weeks[-1] else ()),
+            _week_email,
+            (week, week is weeks[-1]),
+            group=week.key,
+            email=True,
+        )
+        for week in weeks
     ]
 
 
-def _week_email(ctx: Context, week: Week) -> Rendered:
-    return compose(week_mail(week, ctx.config), ctx, ctx.config.week_top)
+def _week_email(ctx: Context, week: Week, latest: bool) -> Rendered:
+    files, notes = compose(week_mail(week, ctx.config), ctx, ctx.config.week_top)
+    if latest:
+        files["email/latest-week.eml"] = files[f"email/{week.key}.eml"]
+    return files, notes
 
 
 def shortened_note(mail: Mail, shown: Mail, full: int) -> str:

@@ -87,7 +87,7 @@ def claimed(out: str, wait: float, keep: Mapping[str, str]) -> Iterator[Claim]:
     with _reported(lock_path):
         lock = open(lock_path, "a")  # noqa: SIM115 (closed by the with below)
     with lock:
-        _lock(lock.fileno(), out, wait)
+        hold(lock.fileno(), wait, "another build is writing this folder", out)
         with _reported(target):
             _recover(target)
             os.utime(lock.fileno())  # now, as the file system tells time
@@ -95,7 +95,21 @@ def claimed(out: str, wait: float, keep: Mapping[str, str]) -> Iterator[Claim]:
         yield Claim(target, looked)
 
 
-def _lock(handle: int, out: str, wait: float) -> None:
+@contextmanager
+def reading(out: str, wait: float) -> Iterator[Path]:
+    """``out`` (a link resolved), held against a build replacing it while it is read."""
+    target = Path(os.path.realpath(out))
+    lock_path = _beside(target, LOCK_SUFFIX)
+    with _reported(lock_path):
+        lock = open(lock_path, "a")  # noqa: SIM115 (closed by the with below)
+    with lock:
+        hold(lock.fileno(), wait, "a build is writing this folder", out)
+        yield target
+
+
+def hold(handle: int, wait: float, busy: str, file: str) -> None:
+    """An exclusive lock on an open file, waiting up to ``wait`` seconds for whoever holds
+    it; then OutputError(``busy``)."""
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -104,8 +118,7 @@ def _lock(handle: int, out: str, wait: float) -> None:
         except OSError:
             if time.monotonic() >= deadline:
                 waited = f" (waited {wait:g} s)" if wait else ""
-                message = f"another build is writing this folder{waited}"
-                raise OutputError(message, file=out) from None
+                raise OutputError(busy + waited, file=file) from None
             time.sleep(LOCK_POLL)
 
 

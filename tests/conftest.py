@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import Envelope, Session
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from newsletter.archive import Archive
@@ -23,6 +27,11 @@ def chdir_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 SITE = "https://papers.example.org/ko/"
+
+
+def unwarned(stderr: str) -> str:
+    """stderr without the warnings about settings a list needs (which have their own test)."""
+    return "".join(line for line in stderr.splitlines(True) if not line.startswith("warning: "))
 
 
 def build_into(out: Path, seeds: Path = SEEDS, **settings: object) -> Path:
@@ -50,6 +59,34 @@ def seeds_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def corpus_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_into(tmp_path_factory.mktemp("corpus") / "out", CORPUS)
+
+
+class Inbox:
+    """A real SMTP server's mailbox (aiosmtpd on localhost): every envelope it accepts."""
+
+    def __init__(self) -> None:
+        self.received: list[Envelope] = []
+
+    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        self.received.append(envelope)
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
 
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import CORPUS, SEEDS
+from conftest import CORPUS, SEEDS, unwarned
 
 from newsletter import __version__
 from newsletter.cli import cli
@@ -17,7 +17,7 @@ from newsletter.cli import cli
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, list(args), prog_name="newsletter")
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
+    return result.exit_code, result.stdout, unwarned(result.stderr)
 
 
 def test_check_seeds_is_clean(chdir_tmp: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.config import Config, load_config
+from newsletter.config import FIELDS, Config, load_config
 from newsletter.errors import ConfigError
 
 
@@ -93,3 +93,13 @@ def test_bad_flag_value_names_the_flag(chdir_tmp: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(None, {"timezone": "Nowhere/Land"})
     assert str(caught.value) == "--timezone: timezone 'Nowhere/Land' is not a known time zone"
+
+
+def test_the_readme_example_is_every_setting_and_loads(chdir_tmp: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    (chdir_tmp / "newsletter.toml").write_text(example)
+    config = load_config()
+    assert config.email_to and config.list_unsubscribe and config.postal_address
+    written = {line.split("=")[0].strip() for line in example.splitlines() if "=" in line}
+    assert written == set(FIELDS)

@@ -76,7 +76,7 @@ def test_a_change_to_the_code_is_a_change_to_every_key(tmp_path: Path) -> None:
     module = package / "newsletter" / "render.py"
     module.write_text(module.read_text().replace('"월화수목금토일"', '"MTWTFSS"'))
     changed = run_copy(package, "build", cwd=tmp_path)
-    assert changed.returncode == 0, changed.stderr
+    assert changed.returncode == 3, changed.stderr  # rebuilt, but no new edition
     clean = run_copy(package, "build", "--no-cache", "--out", "clean", cwd=tmp_path)
     assert clean.returncode == 0
     assert tree(tmp_path / "out") == tree(tmp_path / "clean") != before
@@ -101,7 +101,7 @@ def test_a_second_build_waits_for_the_lock_or_says_why_not(tmp_path: Path) -> No
         with suppress(subprocess.TimeoutExpired):  # it waits while the lock is held (60 s)
             waiting.wait(timeout=1.5)
         assert waiting.returncode is None
-    assert waiting.wait(timeout=120) == 0  # the lock released, it went on
+    assert waiting.wait(timeout=120) == 3  # the lock released, it went on (no new day: 3)
     build(Config(title="B"), seeds=str(SEEDS), out=str(tmp_path / "clean"))
     assert tree(out) == tree(tmp_path / "clean")
 

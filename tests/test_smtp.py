@@ -5,46 +5,15 @@ from __future__ import annotations
 import email
 import re
 import shutil
-import socket
 import subprocess
-from collections.abc import Iterator
 from email import policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP as SMTPServer
-from aiosmtpd.smtp import Envelope, Session
-from conftest import CORPUS, build_into
+from conftest import CORPUS, Inbox, build_into
 
 TITLE = re.compile(r'<a class="title-link" href="https://arxiv.org/abs/([^"]+)"')
 VOTES = re.compile(r"^\d+\. .*\n   추천 (\d+)", re.MULTILINE)
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.received: list[Envelope] = []
-
-    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
-        self.received.append(envelope)
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(scope="module")
