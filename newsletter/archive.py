@@ -226,14 +226,19 @@ def outline(parsed: Parsed) -> dict[dt.date, tuple[Mention, ...]]:
 
 
 def _section_data(section: Section) -> list[Any]:
-    return [section.label, section.text, [_section_data(s) for s in section.children]]
+    children = [_section_data(s) for s in section.children]
+    return [section.label, section.text, children, section.number]
 
 
 def _section(data: Any) -> Section:
-    label, text, children = data
-    if not ((label is None or type(label) is str) and type(text) is str):
+    label, text, children, number = data
+    if not (
+        (label is None or type(label) is str)
+        and type(text) is str
+        and (number is None or type(number) is int)
+    ):
         raise ValueError("not a section")
-    return Section(label, text, tuple(map(_section, children)))
+    return Section(label, text, tuple(map(_section, children)), number)
 
 
 def parsed_data(parsed: Parsed) -> dict[str, Any]:

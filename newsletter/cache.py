@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-FORMAT = b"newsletter-cache-8"
+FORMAT = b"newsletter-cache-9"
 
 
 def digest(*parts: object) -> str:

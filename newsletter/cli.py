@@ -31,6 +31,9 @@ CONFIG_OPTIONS = (
         "--feed-days", type=int, help="Days of the archive the feeds cover [default: 14]."
     ),
     click.option(
+        "--feed-weeks", type=int, help="Finished weeks the weekly feed holds [default: 10]."
+    ),
+    click.option(
         "--min-votes", type=int, help="Leave papers with fewer votes out of feeds and email."
     ),
     click.option(

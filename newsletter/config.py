@@ -38,8 +38,10 @@ class Config:
     email_full_papers: int = 20
     min_votes: int = 0
     feed_days: int = 14
+    feed_weeks: int = 10  # finished weeks in the weekly feed
     week_top: int = 10
     timezone: str = "Asia/Seoul"
+    edition_time: str = "07:00"  # when a day's edition is dated, in the time zone above
     postal_address: tuple[str, ...] = ()  # lines of the footer every email carries
     ledger: str = "newsletter-sent.jsonl"  # what `send` has sent, outside out/ and the cache
     send_editions: tuple[str, ...] = ("daily", "weekly")
@@ -59,9 +61,14 @@ class Config:
         host = urlsplit(self.site_url).hostname or "localhost"
         return "localhost" if ":" in host or host.replace(".", "").isdigit() else host
 
-    def midnight(self, date: dt.date) -> dt.datetime:
-        """A day of the archive as an instant: its midnight in the configured time zone."""
-        return dt.datetime.combine(date, dt.time(), tzinfo=self.zone)
+    def edition(self, date: dt.date, position: int = 0) -> dt.datetime:
+        """A day of the archive as an instant: its edition time in the configured time zone,
+        less ``position`` seconds. A day's papers get their places in its source order, so
+        each has an instant of its own, and a feed reader that sorts by date shows them in
+        the order the day lists them; a paper added at the end moves no other."""
+        hour, minute = map(int, self.edition_time.split(":"))
+        start = dt.datetime.combine(date, dt.time(hour, minute), tzinfo=self.zone)
+        return start - dt.timedelta(seconds=position) if position else start
 
     def week_end(self, sunday: dt.date) -> dt.datetime:
         """A finished week as an instant, the same in its email and its feed entry: the
@@ -87,7 +94,7 @@ class Config:
 FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 DEFAULTS = Config()
 # The whole-number settings and their smallest sensible value.
-MINIMUM = {"email_full_papers": 0, "min_votes": 0, "feed_days": 1, "week_top": 1}
+MINIMUM = {"email_full_papers": 0, "min_votes": 0, "feed_days": 1, "feed_weeks": 1, "week_top": 1}
 # Longest a one-line setting may be: it lands in headers, subjects and every page's title.
 MAX_TEXT = 200
 MAX_DESCRIPTION = 1000
@@ -253,6 +260,18 @@ def _timezone(key: str, value: object) -> str:
     return text
 
 
+def _time_of_day(key: str, value: object) -> str:
+    """``HH:MM``, 24-hour."""
+    text = _text(key, value)
+    try:
+        written = dt.time.fromisoformat(text)
+    except ValueError:
+        written = None
+    if written is None or len(text) != 5 or written.second or written.tzinfo:
+        raise ValueError(f"{key} must be a time of day as HH:MM (24-hour), not {text!r}")
+    return text
+
+
 def _unsubscribe(key: str, value: object) -> tuple[str, ...]:
     """One URI or a TOML array: ``mailto:`` with one address, or an absolute ``https:`` URL;
     https first, as RFC 8058's one-click unsubscribing wants it."""
@@ -306,6 +325,7 @@ CHECKS: dict[str, Callable[[str, object], object]] = {
     "reply_to": _address,
     "list_unsubscribe": _unsubscribe,
     "timezone": _timezone,
+    "edition_time": _time_of_day,
     "postal_address": _lines,
     "ledger": partial(_text, limit=MAX_URL),
     "send_editions": _kinds,

@@ -61,7 +61,7 @@ def ranked(day: Day) -> Ranked:
 
 @dataclass(frozen=True)
 class WeekPaper:
-    paper: Paper
+    paper: Paper  # as the newest day of the week lists it: its newest text and votes
     date: dt.date  # the day of the week it first appeared
 
 
@@ -97,11 +97,13 @@ class Week(WeekNumber):
         return dt.date.fromisocalendar(self.year, self.number, 7)
 
     def papers(self) -> tuple[WeekPaper, ...]:
-        """Each paper of the week once, on the first day it appeared, ranked by votes."""
+        """Each paper of the week once, dated the first day it appeared, ranked by the votes
+        of the newest day that lists it (ties in the order they were first seen)."""
         seen: dict[str, WeekPaper] = {}
         for day in self.days:
             for paper in rank(day.papers):
-                seen.setdefault(paper.arxiv_id, WeekPaper(paper, day.date))
+                first = seen.get(paper.arxiv_id)
+                seen[paper.arxiv_id] = WeekPaper(paper, first.date if first else day.date)
         return rank_by(seen.values(), lambda w: w.paper.votes)
 
 
@@ -112,7 +114,9 @@ class Entry:
 
     arxiv_id: str
     published: dt.date  # the first day it appeared
+    first_position: int  # its place in that day's source order
     day: Day
+    position: int  # its place in ``day``'s source order
     votes: int | None  # on that day
 
     @property
@@ -128,6 +132,7 @@ class Seen(NamedTuple):
     """A paper's history as the papers feed needs it."""
 
     published: dt.date  # the first day it appeared
+    position: int  # its place in that day's source order
     updated: int  # the index of the day its current text first appeared
     order: int  # when it was first seen among all papers: ties keep that order
 
@@ -153,8 +158,11 @@ class Editions:
             if day.date < start:
                 break
             here = [
-                (vote_key(m.votes, seen.order), Entry(m.arxiv_id, seen.published, day, m.votes))
-                for m in day.mentions
+                (
+                    vote_key(m.votes, seen.order),
+                    Entry(m.arxiv_id, seen.published, seen.position, day, at, m.votes),
+                )
+                for at, m in enumerate(day.mentions)
                 if (seen := self.seen[m.arxiv_id]).updated == index
             ]
             found += [entry for _, entry in sorted(here, key=lambda pair: pair[0])]
@@ -165,10 +173,6 @@ class Editions:
         newest = self.days[-1].date
         return tuple(w for w in self.weeks if w.last < newest or w.days[-1].date == w.last)
 
-    def complete_weeks_since(self, start: dt.date) -> tuple[Week, ...]:
-        """Finished weeks that end on or after ``start``, newest first."""
-        return tuple(w for w in reversed(self.finished_weeks()) if w.last >= start)
-
 
 def history(days: Sequence[Day]) -> dict[str, Seen]:
     """A paper seen on several days is one entry: published on its first day, showing its
@@ -176,10 +180,10 @@ def history(days: Sequence[Day]) -> dict[str, Seen]:
     seen: dict[str, Seen] = {}
     texts: dict[str, str] = {}
     for index, day in enumerate(days):
-        for mention in day.mentions:
+        for position, mention in enumerate(day.mentions):
             known = seen.get(mention.arxiv_id)
             if known is None:
-                seen[mention.arxiv_id] = Seen(day.date, index, len(seen))
+                seen[mention.arxiv_id] = Seen(day.date, position, index, len(seen))
             elif texts[mention.arxiv_id] != mention.text:
                 seen[mention.arxiv_id] = known._replace(updated=index)
             texts[mention.arxiv_id] = mention.text

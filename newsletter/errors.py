@@ -24,9 +24,24 @@ def _escape(found: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+# Unicode gives control characters no name, only aliases; the ones a digest may hold.
+CONTROL_NAMES = {
+    "\x00": "NULL",
+    "\x08": "BACKSPACE",
+    "\x0b": "LINE TABULATION",
+    "\x0c": "FORM FEED",
+    "\x1b": "ESCAPE",
+    "\x7f": "DELETE",
+}
+
+
 def describe(character: str) -> str:
     """A character as a reader can look it up: ``U+000B``, ``U+2028 (LINE SEPARATOR)``."""
-    name = unicodedata.name(character, "") or unicodedata.category(character)
+    name = (
+        unicodedata.name(character, "")
+        or CONTROL_NAMES.get(character)
+        or unicodedata.category(character)
+    )
     kind = {"Cc": "a control character", "Cs": "a lone surrogate"}.get(name, name)
     return f"U+{ord(character):04X} ({kind})"
 

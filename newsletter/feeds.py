@@ -2,13 +2,16 @@
 
 Items are first described format-neutrally (:class:`FeedItem`), then written
 three ways. feedgen stamps ``now()`` into anything left unset, so every date is
-set from the archive; links are added in the order feedgen needs to keep their
-roles (the RSS channel link is the last one added).
+set from the archive: a day's entries at its edition time, its papers a second
+apart in source order, so no two entries share an instant. Links are added in
+the order feedgen needs to keep their roles (the RSS channel link is the last
+one added).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,26 +22,17 @@ from . import __version__
 from .config import Config
 from .editions import Editions, Entry, Week, at_least, first_thumbnail, has_votes, rank
 from .jsonfeed import json_feed
+from .markup import to_text
 from .model import Day, Paper
 from .outputs import Context, Files, Output, Rendered, produces
-from .render import korean_date
-from .text import clip
+from .render import korean_date, paper_anchor
+from .text import clip, media_type
 
 FEEDS = {"papers": "논문별", "daily": "일간", "weekly": "주간"}  # name: title suffix
 FORMATS = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
-STYLESHEET = "feed.xsl"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SUMMARY_LENGTH = 300
-MEDIA_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".svg": "image/svg+xml",
-    ".mp4": "video/mp4",
-    ".webm": "video/webm",
-}
+PLAIN_ELEMENT = re.compile(rb"<(title|dc:creator)>[^<]*</\1>")
 
 
 @dataclass(frozen=True)
@@ -53,6 +47,7 @@ class FeedItem:
     authors: tuple[str, ...] = ()
     image: str | None = None
     enclosure: tuple[str, str] | None = None  # URL and media type
+    related: str | None = None  # the web page that shows it among others
 
 
 def enclosure_of(*urls: str | None) -> tuple[str, str] | None:
@@ -77,23 +72,27 @@ def paper_summary(paper: Paper) -> str:
     for section in paper.sections:
         text = section.text or " ".join(child.text for child in section.children)
         if text:
-            return clip(text, SUMMARY_LENGTH)
+            return clip(to_text(text), SUMMARY_LENGTH)
     return paper.title
 
 
 def paper_item(ctx: Context, entry: Entry) -> FeedItem:
     paper, config = entry.paper, ctx.config
+    day_url = config.url(f"days/{entry.day.key}.html#{paper_anchor(paper)}")
     return FeedItem(
         id=paper.abs_url,
         title=paper.title,
         link=paper.abs_url,
-        published=config.midnight(entry.published),
-        updated=config.midnight(entry.updated),
-        content_html=ctx.theme.render("feed_paper.html", paper=paper),
+        published=config.edition(entry.published, entry.first_position),
+        updated=config.edition(entry.updated, entry.position),
+        content_html=ctx.theme.render(
+            "feed_paper.html", paper=paper, day=entry.day.date, day_url=day_url
+        ),
         summary=paper_summary(paper),
         authors=paper.authors,
         image=paper.thumbnail,
         enclosure=enclosure_of(paper.thumbnail, paper.video),
+        related=day_url,
     )
 
 
@@ -106,8 +105,8 @@ def day_item(ctx: Context, day: Day) -> FeedItem:
         id=page,
         title=f"{korean_date(day.date)} 논문 {len(papers)}편",
         link=page,
-        published=config.midnight(day.date),
-        updated=config.midnight(day.date),
+        published=config.edition(day.date),
+        updated=config.edition(day.date),
         content_html=ctx.theme.render("feed_day.html", day=day, papers=papers, page_url=page),
         summary=clip(f"논문 {len(papers)}편: {titles}", SUMMARY_LENGTH),
         image=first_thumbnail(papers),
@@ -168,45 +167,37 @@ def _daily_feed(ctx: Context, window: tuple[Day, ...]) -> Rendered:
 
 @produces
 def weekly_feed(editions: Editions, config: Config) -> list[Output]:
-    """A finished week an entry, for the weeks that end in the newest feed_days days."""
-    window = editions.window(config.feed_days)
-    weeks = editions.complete_weeks_since(window[-1].date)
-    return [Output(_paths("weekly"), _weekly_feed, (weeks, window[0].date))]
+    """A finished week an entry, for the newest feed_weeks finished weeks."""
+    weeks = tuple(reversed(editions.finished_weeks()[-config.feed_weeks :]))
+    return [Output(_paths("weekly"), _weekly_feed, (weeks, editions.days[-1].date))]
 
 
 def _weekly_feed(ctx: Context, weeks: tuple[Week, ...], newest: dt.date) -> Rendered:
     return _written(ctx, "weekly", tuple(week_item(ctx, w) for w in weeks), newest), ()
 
 
-@produces
-def feed_stylesheet(editions: Editions, config: Config) -> list[Output]:
-    """The XSLT that lets a browser opening a feed show a readable page."""
-    return [Output((f"feeds/{STYLESHEET}",), _stylesheet, ())]
-
-
-def _stylesheet(ctx: Context) -> Rendered:
-    return {f"feeds/{STYLESHEET}": ctx.theme.render(STYLESHEET, config=ctx.config).encode()}, ()
-
-
 def _written(ctx: Context, name: str, items: tuple[FeedItem, ...], newest: dt.date) -> Files:
     """One feed in Atom, RSS and JSON Feed. Its date is its newest item's, never the clock's
     (if it has none, its newest day's)."""
     config = ctx.config
-    updated = max((item.updated for item in items), default=config.midnight(newest))
+    updated = max((item.updated for item in items), default=config.edition(newest))
     feed = Feed(name, f"{config.title} — {FEEDS[name]}", config.description, updated, items)
     atom = _atom(_generator(feed, config, "atom"), feed.items)
-    rss = _generator(feed, config, "rss").rss_str(pretty=True)
+    rss = rss_profile(_generator(feed, config, "rss").rss_str(pretty=True))
     return {
-        f"feeds/{name}.atom": with_stylesheet(atom),
-        f"feeds/{name}.rss": with_stylesheet(rss),
+        f"feeds/{name}.atom": atom,
+        f"feeds/{name}.rss": rss,
         f"feeds/{name}.json": json_feed(feed, config),
     }
 
 
-def media_type(url: str) -> str | None:
-    """From the URL's extension, by our own table: the system's differs between machines."""
-    path = url.split("?", 1)[0].lower()
-    return next((kind for ext, kind in MEDIA_TYPES.items() if path.endswith(ext)), None)
+def rss_profile(xml: bytes) -> bytes:
+    """The same document with "<" and "&" in its plain-text elements written as hexadecimal
+    character references, as the RSS Best Practices Profile asks: some RSS readers decode
+    ``&lt;`` in a title once too often (to XML they are the same characters)."""
+    return PLAIN_ELEMENT.sub(
+        lambda m: m[0].replace(b"&lt;", b"&#x3C;").replace(b"&amp;", b"&#x26;"), xml
+    )
 
 
 def _generator(feed: Feed, config: Config, kind: str) -> Any:
@@ -221,6 +212,8 @@ def _generator(feed: Feed, config: Config, kind: str) -> Any:
     generator.subtitle(feed.subtitle)
     generator.language("ko")
     generator.author({"name": config.author})
+    if kind == "rss":  # RSS has no channel author but an address; readers take this one
+        generator.dc.dc_creator(config.author)
     generator.link(href=config.url(f"feeds/{feed.name}.{kind}"), rel="self", type=FORMATS[kind])
     generator.link(href=config.site_url, rel="alternate", type="text/html")
     generator.generator("newsletter", version=__version__)
@@ -247,7 +240,8 @@ def _add_entry(generator: Any, item: FeedItem) -> None:
     entry.summary(str(escape(item.summary)), type="html")
     if item.authors:  # all at once: feedgen walks every author given so far on each call
         entry.author([{"name": name} for name in item.authors])
-        entry.dc.dc_creator(list(item.authors))
+        # One dc:creator with every name, as arXiv's feeds write it: readers show one.
+        entry.dc.dc_creator(", ".join(item.authors))
     if item.image:
         entry.media.thumbnail({"url": item.image}, group=None)
 
@@ -262,14 +256,11 @@ def _atom(generator: Any, items: tuple[FeedItem, ...]) -> bytes:
         etree.SubElement(
             element, f"{{{ATOM_NS}}}link", href=item.link, rel="alternate", type="text/html"
         )
+        if item.related:
+            etree.SubElement(
+                element, f"{{{ATOM_NS}}}link", href=item.related, rel="related", type="text/html"
+            )
         if item.enclosure:
             url, kind = item.enclosure
             etree.SubElement(element, f"{{{ATOM_NS}}}link", href=url, rel="enclosure", type=kind)
     return bytes(etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8"))
-
-
-def with_stylesheet(xml: bytes) -> bytes:
-    """Let a browser that opens the feed show a readable page."""
-    declaration, rest = xml.split(b"\n", 1)
-    instruction = f'<?xml-stylesheet type="text/xsl" href="{STYLESHEET}"?>'.encode()
-    return declaration + b"\n" + instruction + b"\n" + rest

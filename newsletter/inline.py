@@ -7,7 +7,9 @@ start tag. So every start tag the email templates hold (in every branch of
 every condition and macro) is put alone in one synthetic document, premailer
 runs on it once, and its result for each tag is stamped onto that tag in the
 templates: every email then renders already inlined, and nothing a template
-can emit is missing. A rule the stamping could not honour (one that selects
+can emit is missing. The tags summary Markdown renders to (``markup.TAGS``, which
+carry no class) go through premailer the same way and get their styles as the
+filter renders them. A rule the stamping could not honour (one that selects
 by context: descendants, siblings, attributes, :first-child) is an error
 naming the stylesheet's line; so is a start tag whose attributes a template
 computes where premailer would change them. ``@media`` rules and
@@ -25,9 +27,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from .errors import ThemeError
+from .markup import TAGS, to_html
 
 if TYPE_CHECKING:
     import jinja2
@@ -207,26 +210,34 @@ class Inliner:
 
     stamps: dict[str, str]
     head_style: str
+    markup: dict[str, str]  # what premailer adds to each tag of summary Markdown
 
     def stamp(self, text: str) -> str:
         """A template's text with its start tags stamped and its <style> block reduced."""
         text = START_TAG.sub(lambda m: self.stamps.get(m.group(0), m.group(0)), text)
         return STYLE_BLOCK.sub(lambda _: self.head_style, text, count=1)
 
+    def stamp_markup(self, html: str) -> str:
+        """Rendered summary Markdown with its tags stamped."""
+        if not self.markup:
+            return html
+        return START_TAG.sub(lambda m: m.group(0)[:-1] + self.markup.get(m["tag"], "") + ">", html)
+
     def data(self) -> dict[str, object]:
-        return {"stamps": self.stamps, "head_style": self.head_style}
+        return {"stamps": self.stamps, "head_style": self.head_style, "markup": self.markup}
 
     @classmethod
     def from_data(cls, data: object) -> Inliner | None:
         """An inliner read back from the cache, or None if it is not one."""
         if not isinstance(data, dict):
             return None
-        stamps, head = data.get("stamps"), data.get("head_style")
-        if not isinstance(stamps, dict) or not isinstance(head, str):
+        stamps, head, markup = data.get("stamps"), data.get("head_style"), data.get("markup")
+        if not (isinstance(stamps, dict) and isinstance(markup, dict) and isinstance(head, str)):
             return None
-        if not all(isinstance(k, str) and isinstance(v, str) for k, v in stamps.items()):
+        pairs = [*stamps.items(), *markup.items()]
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in pairs):
             return None
-        return cls(stamps, head)
+        return cls(stamps, head, markup)
 
 
 def learn(theme: Theme) -> Inliner:
@@ -238,17 +249,23 @@ def learn(theme: Theme) -> Inliner:
     tags = list(
         {t.text: t for n in email_templates(theme) for t in start_tags(n, theme.source(n))}.values()
     )
-    inlined = lxml.html.document_fromstring(inline_with_premailer(_specimen(tags, css)))
+    markup = [StartTag(f"<{name}>", name, (), "summary Markdown", 0) for name in TAGS]
+    inlined = lxml.html.document_fromstring(inline_with_premailer(_specimen(tags + markup, css)))
     stamps = {}
     for element in inlined.iter():
         if not isinstance(element.tag, str) or (number := element.get(MARK)) is None:
             continue
-        tag = tags[int(number)]
+        tag = (tags + markup)[int(number)]
         after = {k: v for k, v in element.attrib.items() if k != MARK}
-        stamps[tag.text] = _stamped(tag, after)
+        stamps[tag.text if tag.line else tag.name] = _stamped(tag, after)
     leftover = inlined.find(".//head/style")
     head_style = f"<style>{leftover.text}</style>" if leftover is not None and leftover.text else ""
-    return Inliner({k: v for k, v in stamps.items() if v != k}, head_style)
+    added = {t.name: stamps.pop(t.name)[len(t.text) - 1 : -1] for t in markup}
+    return Inliner(
+        {k: v for k, v in stamps.items() if v != k},
+        head_style,
+        {name: text for name, text in added.items() if text},
+    )
 
 
 def _stamped(tag: StartTag, after: dict[str, str]) -> str:
@@ -291,7 +308,12 @@ class Stamped:
             text = self.theme.source(name)
             return self.inliner.stamp(text) if name.endswith(".html") else text
 
-        return self.theme.environment.overlay(loader=jinja2.FunctionLoader(stamped))
+        overlay = self.theme.environment.overlay(loader=jinja2.FunctionLoader(stamped))
+        overlay.filters = {  # a copy: the overlay shares the theme's filters otherwise
+            **overlay.filters,
+            "markdown": lambda text: Markup(self.inliner.stamp_markup(to_html(text))),
+        }
+        return overlay
 
     def render(self, template: str, **context: object) -> str:
         return self.environment.get_template(template).render(**context)

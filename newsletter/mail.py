@@ -17,7 +17,7 @@ from .editions import Editions, Ranked, Week, at_least, ranked
 from .model import Day, Paper
 from .outputs import Context, Output, Rendered, produces
 from .render import korean_date
-from .text import clip
+from .text import clip, flowed
 
 # Gmail clips a message whose HTML passes about 102 KB; stay clear of it.
 HTML_BUDGET = 100_000
@@ -73,7 +73,7 @@ def day_mail(day: Ranked, config: Config) -> Mail:
         key=day.key,
         subject=f"[{config.title}] {heading} 논문 {len(papers)}편",
         heading=heading,
-        sent=config.midnight(day.date),
+        sent=config.edition(day.date),
         page_url=config.url(f"days/{day.key}.html"),
         papers=papers,
     )
@@ -192,25 +192,29 @@ def _headers(mail: Mail, config: Config, boundary: str) -> bytes:
     )
 
 
-def _text_part(subtype: str, body: str) -> bytes:
+def _text_part(subtype: str, body: str, parameters: str = "") -> bytes:
     """A UTF-8 text part in base64, 76 characters a line, the body in canonical CRLF form."""
     data = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n").encode()
     encoded = binascii.b2a_base64(data, newline=False)
     lines = CRLF.join([encoded[i : i + BASE64_LINE] for i in range(0, len(encoded), BASE64_LINE)])
-    head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n'
+    head = (
+        f'Content-Type: text/{subtype}; charset="utf-8"{parameters}\r\n'
+        "Content-Transfer-Encoding: base64\r\n"
+    )
     return head.encode() + CRLF + lines + CRLF
 
 
 def eml(mail: Mail, config: Config, html: str, text: str) -> bytes:
-    """The whole message. Headers come from the email package; the two base64 parts are
-    assembled here, which is many times faster than its generator and gives the same MIME."""
+    """The whole message, ``text`` in format=flowed (RFC 3676). Headers come from the email
+    package; the two base64 parts are assembled here, which is many times faster than its
+    generator and gives the same MIME."""
     # A fixed boundary keeps the file byte-identical between builds; "_" never occurs in base64.
     boundary = f"=_newsletter_{mail.key}_="
     delimiter = f"--{boundary}\r\n".encode()
     return (
         _headers(mail, config, boundary)
         + delimiter
-        + _text_part("plain", text)
+        + _text_part("plain", text, "; format=flowed")
         + delimiter
         + _text_part("html", html)
         + f"--{boundary}--\r\n".encode()
@@ -220,7 +224,7 @@ def eml(mail: Mail, config: Config, html: str, text: str) -> bytes:
 def compose(mail: Mail, ctx: Context, full: int) -> Rendered:
     """The email's HTML, text and .eml files, and a note if it does not show every paper."""
     shown, html = fit(mail, ctx, full)
-    text = ctx.theme.render("email.txt", mail=shown, config=ctx.config)
+    text = flowed(ctx.theme.render("email.txt", mail=shown, config=ctx.config))
     files = {
         f"email/{mail.key}.html": html.encode(),
         f"email/{mail.key}.txt": text.encode(),

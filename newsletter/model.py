@@ -22,15 +22,17 @@ class Origin(NamedTuple):
 
 @dataclass(frozen=True)
 class Section:
-    """One summary item: a labelled block (``What's New``) or a plain bullet (label None).
+    """One summary item: a labelled block (``What's New``) or a plain bullet (label None);
+    ``number`` is its number in a numbered list (``1.``, ``1)``), else None.
 
     Nested structure (sub-bullets, numbered lists, dict-valued highlights) is kept
-    as children, in source order.
+    as children, in source order. The text is Markdown, as its author wrote it.
     """
 
     label: str | None
     text: str
     children: tuple[Section, ...] = ()
+    number: int | None = None
 
 
 @dataclass(frozen=True)

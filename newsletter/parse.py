@@ -14,12 +14,13 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from .errors import Problem, Severity
+from .errors import Problem, Severity, describe
+from .latex import restore_escapes, to_unicode
 from .model import Origin, Paper, Section
-from .text import XML_ILLEGAL, clean, clip
+from .text import XML_ILLEGAL, clean, clip, media_type
 
 DATE_HEADER = re.compile(r"^##\s*Daily\s+Papers\s*\((?P<date>[^)]*)\)\s*$", re.IGNORECASE)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -37,7 +38,8 @@ WATCH_VIDEO = re.compile(r"^\[Watch Video\]\(?(?P<url>[^\s()]+)\)?$", re.IGNOREC
 VOTE = re.compile(r"^Votes?\s*:\s*(?P<value>.*)$", re.IGNORECASE)
 AUTHORS = re.compile(r"^Authors?\s*:\s*(?P<value>.*)$", re.IGNORECASE)
 BULLET = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>[-*+]|\d{1,3}[.)])[ \t]+(?P<body>.*)$")
-LABELLED = re.compile(r"^\*{2,3}(?P<label>[^*]{1,80}?)\*{2,3}\s*:\s*(?P<text>.*)$")
+# ``**Label**:``, ``***Label***:``, and the archive's one ``***Label*:``.
+LABELLED = re.compile(r"^\*{2,3}(?P<label>[^*]{1,80}?)\*{1,3}\s*:\s*(?P<text>.*)$")
 HTTP_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -48,9 +50,33 @@ MAX_VOTES = 10**9
 MAX_LITERAL = 200_000
 QUOTED_LENGTH = 60  # of input quoted in a diagnostic
 MAX_PROBLEMS = 100  # listed for one file; the rest are counted in one more line
-CLEANED = "control characters removed"
 # arXiv began in 1991; a date outside these years is a typo, and feed readers distrust it.
 FIRST_DATE, LAST_DATE = dt.date(1991, 1, 1), dt.date(2099, 12, 31)
+
+
+@dataclass
+class _Item:
+    """A top-level summary item while its block is being read."""
+
+    label: str | None
+    text: str
+    number: int | None
+    children: list[Section]
+
+    def freeze(self) -> Section:
+        return Section(self.label, self.text, tuple(self.children), self.number)
+
+    def go_on(self, more: str) -> None:
+        """A line that continues the item's last line (CommonMark's lazy continuation)."""
+        if self.children:
+            last = self.children[-1]
+            self.children[-1] = replace(last, text=_joined(last.text, more))
+        else:
+            self.text = _joined(self.text, more)
+
+
+def _joined(text: str, more: str) -> str:
+    return f"{text} {more}" if text else more
 
 
 @dataclass
@@ -65,7 +91,7 @@ class _Draft:
     votes: int | None = None
     authors: tuple[str, ...] = ()
     authors_elided: bool = False
-    sections: list[tuple[str | None, str, list[Section]]] = field(default_factory=list)
+    sections: list[_Item] = field(default_factory=list)
 
     def freeze(self) -> Paper:
         return Paper(
@@ -77,9 +103,7 @@ class _Draft:
             votes=self.votes,
             authors=self.authors,
             authors_elided=self.authors_elided,
-            sections=tuple(
-                Section(label, text, tuple(kids)) for label, text, kids in self.sections
-            ),
+            sections=tuple(item.freeze() for item in self.sections),
         )
 
 
@@ -112,11 +136,12 @@ class _FileParser:
             self.unshown[severity] += 1
 
     def run(self, text: str) -> None:
-        dirty = XML_ILLEGAL.search(text) is not None  # rare: then clean line by line
-        for number, raw in enumerate(_lines(text), start=1):
-            line, removed = clean(raw) if dirty else (raw, False)
-            if removed:
-                self.report(number, "warning", CLEANED)
+        # Rare: then line by line, LaTeX that escape processing upstream turned into control
+        # characters is restored, and what no output can carry is removed.
+        dirty = XML_ILLEGAL.search(text) is not None or "\t" in text
+        for number, line in enumerate(_lines(text), start=1):
+            if dirty:
+                line = self.cleaned(number, line)
             self.feed(number, line)
         self.finish_paper()
         if not self.seen_header:
@@ -130,6 +155,15 @@ class _FileParser:
             severity: Severity = "error" if errors else "warning"
             note = f"and {unshown} more problems not shown ({errors} of them errors)"
             self.problems.append(Problem(self.file, None, severity, note))
+
+    def cleaned(self, number: int, line: str) -> str:
+        line, notes = restore_escapes(line)
+        for note in notes:
+            self.report(number, "warning", note)
+        line, removed = clean(line)
+        if removed:
+            self.report(number, "warning", cleaned_note(removed))
+        return line
 
     def feed(self, number: int, line: str) -> None:
         stripped = line.strip()
@@ -184,12 +218,16 @@ class _FileParser:
         if not title:
             self.report(number, "warning", "paper heading has an empty title; using the arXiv id")
         origin = Origin(self.file, number)
-        self.draft = _Draft(origin=origin, arxiv_id=arxiv_id, title=title or arxiv_id)
+        self.draft = _Draft(origin=origin, arxiv_id=arxiv_id, title=to_unicode(title) or arxiv_id)
 
     def finish_paper(self) -> None:
         if self.draft is not None and self.date is not None:
             self.days[self.date].append(self.draft.freeze())
         self.draft = None
+
+
+def cleaned_note(removed: str) -> str:
+    return "removed " + ", ".join(describe(character) for character in removed)
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -273,6 +311,11 @@ def _set_thumbnail(parser: _FileParser, draft: _Draft, number: int, url: str) ->
     absolute = _absolute(url)
     if absolute is None:
         parser.report(number, "warning", f"image ignored: not an http(s) URL: {_clip(url)}")
+    elif (media_type(absolute) or "").startswith("video/"):
+        parser.report(
+            number, "warning", f"the image is a video; shown as the paper's video: {_clip(url)}"
+        )
+        _set_video(parser, draft, number, url)
     elif draft.thumbnail is None:
         draft.thumbnail = absolute
     elif draft.thumbnail != absolute:
@@ -310,7 +353,10 @@ def _parse_authors(parser: _FileParser, number: int, value: str) -> tuple[tuple[
     else:
         names = value.split(",")
     names = [n.strip() for n in names]
-    kept = tuple(n for n in names if n and n != ELISION_MARK)
+    kept = tuple(dict.fromkeys(n for n in names if n and n != ELISION_MARK))
+    repeated = sum(1 for n in names if n and n != ELISION_MARK) - len(kept)
+    if repeated:
+        parser.report(number, "warning", f"{repeated} repeated author names left out")
     return kept, ELISION_MARK in names
 
 
@@ -380,7 +426,7 @@ class _Leaves:
             return self.encoded[node.col_offset : node.end_col_offset].decode()
         text, removed = clean(node.value)
         if removed:
-            self.parser.report(self.number, "warning", CLEANED)
+            self.parser.report(self.number, "warning", cleaned_note(removed))
         return text
 
     def sections(self, node: ast.expr) -> tuple[str, tuple[Section, ...]]:
@@ -399,18 +445,26 @@ class _Leaves:
                 else:
                     children.append(Section(None, *self.sections(item)))
             return "", tuple(children)
-        return self.text(node), ()
+        return to_unicode(self.text(node), markdown=True), ()
 
 
 def _add_summary_line(parser: _FileParser, number: int, draft: _Draft, line: str) -> None:
+    """A bullet starts an item: at the top level if it is an unindented ``-``, ``*`` or
+    ``+``, else under the item before it (a numbered one keeps its number). A line that
+    is no bullet continues the item before it, unless it is a labelled line of its own
+    (``**Encoder**: …``), which goes under it."""
     bullet = BULLET.match(line)
-    top_level = bullet is not None and not bullet["indent"] and not bullet["mark"][0].isdigit()
+    if bullet is None and draft.sections and not LABELLED.match(line.strip()):
+        draft.sections[-1].go_on(line.strip())
+        return
+    mark = bullet["mark"] if bullet else ""
+    place = int(mark[:-1]) if mark[:1].isdigit() else None
     body = bullet["body"].strip() if bullet else line.strip()
     label, text, children = _section_parts(parser, number, body)
-    if top_level or not draft.sections:
-        draft.sections.append((label, text, list(children)))
+    if (bullet and not bullet["indent"] and place is None) or not draft.sections:
+        draft.sections.append(_Item(label, text, place, list(children)))
     else:
-        draft.sections[-1][2].append(Section(label, text, children))
+        draft.sections[-1].children.append(Section(label, text, children, place))
 
 
 def _section_parts(
@@ -424,7 +478,7 @@ def _section_parts(
         literal = _literal(text)
         if isinstance(literal, (ast.List, ast.Dict)):
             return label, *_Leaves(parser, number, text).sections(literal)
-    return label, text, ()
+    return label, to_unicode(text, markdown=True), ()
 
 
 def parse_text(text: str, file: str) -> tuple[dict[dt.date, list[Paper]], list[Problem]]:

@@ -9,13 +9,17 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .markup import to_html, to_text
 from .model import Paper
+from .text import media_type
 
 if TYPE_CHECKING:
     import jinja2
 
 WEEKDAYS = "월화수목금토일"
-TEMPLATE_SUFFIXES = (".html", ".txt", ".css", ".xsl")
+# What every email client shows; not SVG (Gmail, Outlook), not WebP (older Outlook).
+EMAIL_IMAGES = ("image/png", "image/jpeg", "image/gif")
+TEMPLATE_SUFFIXES = (".html", ".txt", ".css")
 # Found, not imported (importlib.resources would load zipfile and more for nothing).
 BUILT_IN = Path((find_spec("newsletter.templates").submodule_search_locations or [""])[0])  # type: ignore[union-attr]
 
@@ -26,13 +30,24 @@ def korean_date(date: dt.date) -> str:
 
 
 def author_line(paper: Paper, limit: int | None = None) -> str:
-    """Names joined; past ``limit`` names, or where the source elided some, "외 N명"."""
+    """Names joined; past ``limit`` names, or where the source elided some, "외 N명" (never
+    "외 1명": the one name takes no more room)."""
     names = paper.authors
-    if limit is not None and len(names) > limit:
+    if limit is not None and len(names) > limit + 1:
         rest = len(names) - limit
         more = f" 외 {rest}명" if not paper.authors_elided else f" 외 {rest}명 이상"
         return ", ".join(names[:limit]) + more
     return ", ".join(names) + (" 외" if paper.authors_elided else "")
+
+
+def paper_anchor(paper: Paper) -> str:
+    """The id of a paper's block on a web page."""
+    return "paper-" + paper.arxiv_id.replace("/", "-")
+
+
+def email_image(url: str | None) -> bool:
+    """Whether an image can stand in an email: https, and of a type every client shows."""
+    return url is not None and url.startswith("https://") and media_type(url) in EMAIL_IMAGES
 
 
 def votes_label(paper: Paper) -> str:
@@ -86,7 +101,15 @@ class Theme:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        env.filters.update(korean_date=korean_date, authors=author_line, votes=votes_label)
+        env.filters.update(
+            korean_date=korean_date,
+            authors=author_line,
+            votes=votes_label,
+            anchor=paper_anchor,
+            markdown=to_html,
+            markdown_text=to_text,
+        )
+        env.tests.update(email_image=email_image)
         return env
 
     def _load(self, name: str) -> tuple[str, str, Any] | None:

@@ -1,4 +1,5 @@
-"""The static web archive: a page per day and per week, and an index.
+"""The static web archive: a page per day and per week, an index, and a page that lists
+every feed (with an OPML file of them, for feed readers to import).
 
 Links between pages are relative, so ``out/`` works from any host or from
 disk; only canonical and Open Graph URLs use the configured site URL.
@@ -18,6 +19,7 @@ from .outputs import Context, Output, Rendered, produces
 from .render import korean_date
 
 FEED_KINDS = (*FORMATS.items(), ("json", "application/feed+json"))
+OPML = "feeds/feeds.opml"
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,18 @@ class FeedLink:
     type: str
     title: str
     label: str
+    name: str  # papers, daily, weekly
+    kind: str  # atom, rss, json
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One feed, in all its formats, as the subscribe page shows it."""
+
+    name: str
+    title: str
+    holds: str  # what an entry is, and how many there are
+    formats: tuple[FeedLink, ...]
 
 
 @dataclass(frozen=True)
@@ -50,9 +64,34 @@ class Month:
 
 def feed_links(config: Config) -> tuple[FeedLink, ...]:
     return tuple(
-        FeedLink(f"feeds/{name}.{kind}", media, f"{config.title} — {label} ({kind.upper()})", label)
+        FeedLink(
+            f"feeds/{name}.{kind}",
+            media,
+            f"{config.title} — {label} ({kind.upper()})",
+            label,
+            name,
+            kind,
+        )
         for name, label in FEEDS.items()
         for kind, media in FEED_KINDS
+    )
+
+
+def subscriptions(config: Config) -> tuple[Subscription, ...]:
+    holds = {
+        "papers": f"논문 한 편이 글 하나. 최근 {config.feed_days}일 동안 나온 논문",
+        "daily": f"하루치 호가 글 하나. 최근 {config.feed_days}일",
+        "weekly": f"끝난 한 주의 추천순 모음이 글 하나. 최근 {config.feed_weeks}주",
+    }
+    links = feed_links(config)
+    return tuple(
+        Subscription(
+            name,
+            f"{config.title} — {label}",
+            holds[name],
+            tuple(link for link in links if link.name == name),
+        )
+        for name, label in FEEDS.items()
     )
 
 
@@ -165,3 +204,43 @@ def stylesheet(editions: Editions, config: Config) -> list[Output]:
 
 def _stylesheet(ctx: Context) -> Rendered:
     return {"style.css": ctx.theme.source("site.css").encode()}, ()
+
+
+@produces
+def subscribe_page(editions: Editions, config: Config) -> list[Output]:
+    """What each feed holds, its address in each format, and an OPML file of them all."""
+    return [Output(("feeds/index.html", OPML), _subscribe_page, ())]
+
+
+def _subscribe_page(ctx: Context) -> Rendered:
+    config = ctx.config
+    page = Page("feeds/index.html", f"구독 · {config.title}", f"{config.title}의 피드 구독 안내")
+    listed = subscriptions(config)
+    files, notes = _page(ctx, "feeds.html", page, subscriptions=listed, opml=OPML)
+    files[OPML] = opml(config, listed)
+    return files, notes
+
+
+def opml(config: Config, listed: tuple[Subscription, ...]) -> bytes:
+    """OPML 2.0: each feed once, in Atom, for a feed reader to import."""
+    from xml.etree import ElementTree as ET
+
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = config.title
+    ET.SubElement(head, "ownerName").text = config.author
+    group = ET.SubElement(ET.SubElement(root, "body"), "outline", text=config.title)
+    for feed in listed:
+        atom = next(link for link in feed.formats if link.kind == "atom")
+        ET.SubElement(
+            group,
+            "outline",
+            type="rss",  # what OPML calls every feed
+            text=feed.title,
+            title=feed.title,
+            xmlUrl=config.url(atom.path),
+            htmlUrl=config.site_url,
+            description=feed.holds,
+        )
+    ET.indent(root)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True)) + b"\n"

@@ -137,3 +137,18 @@ def layout(browser: Browser, url: str, width: int, selector: str, shot: Path) ->
     page.screenshot(path=str(shot), full_page=True)
     page.close()
     return result
+
+
+def unflowed(text: str) -> str:
+    """A format=flowed text part as a reader that knows RFC 3676 shows it (DelSp=no): a line
+    that ends in a space goes on in the next one; one leading space is stuffing."""
+    lines: list[str] = []
+    soft = False
+    for line in text.replace("\r\n", "\n").split("\n"):
+        body = line[1:] if line.startswith(" ") else line
+        if soft:
+            lines[-1] += body
+        else:
+            lines.append(body)
+        soft = body.endswith(" ") and body != "-- "
+    return "\n".join(lines)

@@ -36,8 +36,10 @@ def test_check_warnings_and_strict(chdir_tmp: Path) -> None:
     code, out, _ = run("check", str(CORPUS))
     assert code == 0
     assert out.splitlines() == [
-        f"{CORPUS}/2024-07-19.md:182: warning: control characters removed",
-        "checked 9 files: 193 papers, 0 errors, 1 warnings",
+        f"{CORPUS}/2023-12-12.md:51: warning: the image is a video; shown as the paper's video: "
+        "https://cdn-uploads.huggingface.co/production/uploads/60f1a…",
+        f"{CORPUS}/2024-07-19.md:182: warning: removed U+0008 (BACKSPACE)",
+        "checked 9 files: 193 papers, 0 errors, 2 warnings",
     ]
     code, out, _ = run("check", "--strict", str(CORPUS))
     assert code == 1
@@ -80,8 +82,10 @@ def test_build_that_stops_lists_the_problems_first(chdir_tmp: Path) -> None:
     ]
     code, _, err = run("build", "--seeds", str(CORPUS), "--strict")
     assert code == 1 and err.splitlines() == [
-        f"{CORPUS}/2024-07-19.md:182: warning: control characters removed",
-        "Error: 0 errors, 1 warnings with --strict; nothing written",
+        f"{CORPUS}/2023-12-12.md:51: warning: the image is a video; shown as the paper's video: "
+        "https://cdn-uploads.huggingface.co/production/uploads/60f1a…",
+        f"{CORPUS}/2024-07-19.md:182: warning: removed U+0008 (BACKSPACE)",
+        "Error: 0 errors, 2 warnings with --strict; nothing written",
     ]
     assert not (chdir_tmp / "out").exists()
 

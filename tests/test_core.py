@@ -196,6 +196,19 @@ def test_the_inliner_styles_a_tag_only_a_condition_writes(tmp_path: Path) -> Non
     assert premailer_agrees(ctx, shown) > 100
 
 
+def test_the_inliner_styles_the_tags_summary_markdown_writes(tmp_path: Path) -> None:
+    """Links, bold and code inside a summary are styled as premailer styles them."""
+    folder = tmp_path / "theme"
+    folder.mkdir()
+    rules = "a { color: #b91c1c; }\nstrong { color: #065f46; }\ncode { font-size: 13px; }\n"
+    (folder / "email.css").write_text(Theme().source("email.css") + rules)
+    ctx = context(Config(), Theme(folder))
+    day = next(d for d in read_archive(str(CORPUS))[0].days if d.key == "2023-11-20")
+    shown, html = fit(day_mail(ranked(day), Config()), ctx, full=20)
+    assert 'SA-Segment-Anything" style="color:#b91c1c">' in html
+    assert premailer_agrees(ctx, shown) > 100
+
+
 @pytest.mark.parametrize(
     ("rule", "line"),
     [

@@ -117,7 +117,7 @@ def test_flags_that_are_not_text_are_config_errors(tmp_path: Path) -> None:
     (tmp_path / "seeds" / ONE_DAY.name).write_bytes(ONE_DAY.read_bytes())
     for value, message in [
         (b"\xff", "title is not valid UTF-8 text"),
-        (b"x\x0b", "title must not contain U+000B (a control character)"),
+        (b"x\x0b", "title must not contain U+000B (LINE TABULATION)"),
         (b"x\x1c", "title must not contain U+001C (a control character)"),
         (b"", "title must not be empty"),
     ]:

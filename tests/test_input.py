@@ -96,8 +96,9 @@ def test_literal_text_is_cleaned_and_reported() -> None:
     assert section.children[0].label == "key"
     assert [c.text for c in section.children[0].children] == ["ok", "7"]
     assert [(p.line, p.message) for p in found] == [
-        (3, "control characters removed"),
-        (4, "control characters removed"),  # twice on the line, said once
+        (3, "removed U+0000 (NULL)"),
+        (4, "removed U+000B (LINE TABULATION)"),
+        (4, "removed U+D800 (a lone surrogate)"),
     ]
 
 

@@ -95,7 +95,7 @@ def test_headers(corpus_mail: Path) -> None:
     assert message["Subject"] == "[Daily Papers 한국어 요약] 2025년 4월 11일 (금) 논문 15편"
     assert message["From"] == "매일 논문 소식 <papers@example.org>"
     assert message["To"] == "readers@example.org" and message["Reply-To"] == "editor@example.org"
-    assert message["Date"] == "Fri, 11 Apr 2025 00:00:00 +0900"
+    assert message["Date"] == "Fri, 11 Apr 2025 07:00:00 +0900"  # edition_time
     assert message["Message-ID"] == "<2025-04-11.newsletter@papers.example.org>"
     assert message["List-Id"] == "Daily Papers 한국어 요약 <newsletter.papers.example.org>"
     assert message["List-Unsubscribe"] == "<https://papers.example.org/unsubscribe>"
@@ -117,7 +117,7 @@ def test_html_in_vote_order_with_budget_and_links(corpus_mail: Path) -> None:
     assert TITLE.findall(html) == [p.arxiv_id for p in day.papers]  # full, then listed
     assert html.count('class="cell paper"') == 20 and 'class="compact-item"' in html
     assert f'href="{SITE}days/2025-02-19.html"' in html
-    assert f'href="{SITE}feeds/papers.atom"' in html
+    assert f'href="{SITE}feeds/index.html"' in html  # the subscribe page
     assert "https://papers.example.org/unsubscribe" in html
     assert "<video" not in html and 'lang="ko"' in html and "color-scheme" in html
     for img in lxml.html.fromstring(html).iter("img"):

@@ -39,7 +39,9 @@ def test_archive_totals() -> None:
     assert (seeds.files, seeds.papers, len(seeds.days)) == (5, 84, 5)
     assert (corpus.files, corpus.papers, len(corpus.days)) == (9, 193, 9)
     assert [str(p) for p in corpus.problems] == [
-        f"{CORPUS}/2024-07-19.md:182: warning: control characters removed"
+        f"{CORPUS}/2023-12-12.md:51: warning: the image is a video; shown as the paper's video: "
+        "https://cdn-uploads.huggingface.co/production/uploads/60f1a…",
+        f"{CORPUS}/2024-07-19.md:182: warning: removed U+0008 (BACKSPACE)",
     ]
 
 
@@ -186,8 +188,8 @@ def test_numbered_sublist_and_term_lines_inside_a_section() -> None:
         "Technical Details",
         "three parts:",
         (
-            Section(None, "first"),
-            Section(None, "second"),
+            Section(None, "first", number=1),
+            Section(None, "second", number=2),
             Section("Encoder", "reads the input"),
         ),
     )
