@@ -68,7 +68,10 @@ class Config:
         the order the day lists them; a paper added at the end moves no other."""
         hour, minute = map(int, self.edition_time.split(":"))
         start = dt.datetime.combine(date, dt.time(hour, minute), tzinfo=self.zone)
-        return start - dt.timedelta(seconds=position) if position else start
+        if not position:
+            return start
+        # In UTC: on a day clocks change, wall-clock arithmetic would skip or repeat an hour.
+        return (start.astimezone(dt.UTC) - dt.timedelta(seconds=position)).astimezone(self.zone)
 
     def week_end(self, sunday: dt.date) -> dt.datetime:
         """A finished week as an instant, the same in its email and its feed entry: the

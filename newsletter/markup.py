@@ -33,13 +33,31 @@ NOT_IN_URL = re.compile(
     "[\u1100-\u11ff\u3000-\u303f\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
     "\ua960-\ua97f\uac00-\ud7ff\uff00-\uffef]"
 )
-TRAILING = ".,;:!?'\"*_~"  # trimmed off a URL that was cut before Hangul
+TRAILING = ".,;:!?'\"*_~(=#&"  # trimmed off a URL that was cut before Hangul
 TAGS = ("a", "strong", "em", "code")  # all the HTML a summary line can hold
 CACHED = 8192  # lines: a paper is rendered for its page, its emails and the feeds
+# Past these, a line is shown as plain text: the renderer's cost grows with the square of a
+# run of URLs without spaces (80 KB took 30 s), and no real summary line comes near them.
+MAX_MARKDOWN = 5000  # characters
+MAX_URLS = 50
+# What an entity (``&#10;``, ``&#12;``) can put into the rendered text that no output should
+# carry: line breaks, control characters, and the replacement character for ``&#0;``.
+UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffd\ufffe\uffff]+")
 
 
 def _http(url: str) -> bool:
-    return url.lower().startswith(("http://", "https://"))
+    """Only http(s) links, and only with a host (a URL cut before Hangul may have none)."""
+    scheme, _, rest = url.partition("://")
+    return scheme.lower() in ("http", "https") and rest[:1] not in ("", "/", "?", "#")
+
+
+def _plain_line(text: str) -> bool:
+    """Whether a line is shown without Markdown: it holds none, or is too big to render."""
+    return (
+        MARKUP.search(text) is None
+        or len(text) > MAX_MARKDOWN
+        or text.count("://") > MAX_URLS
+    )
 
 
 @cache
@@ -71,11 +89,11 @@ def _renderer() -> MarkdownIt:
 @lru_cache(maxsize=CACHED)
 def to_html(text: str) -> Markup:
     """One summary line as HTML."""
-    if MARKUP.search(text) is None:
+    if _plain_line(text):
         from markdown_it.common.utils import escapeHtml
 
         return Markup(escapeHtml(text))
-    return Markup(_renderer().renderInline(text))
+    return Markup(UNSHOWN.sub(" ", _renderer().renderInline(text)))
 
 
 @lru_cache(maxsize=CACHED)
@@ -83,7 +101,7 @@ def to_text(text: str) -> str:
     """One summary line as plain text: no Markdown marks, a link as "label (URL)" unless its
     label is its URL, and a URL glued to a following word in angle brackets (RFC 3986,
     appendix C), so a mail client's own linker does not take the word into it."""
-    if MARKUP.search(text) is None:
+    if _plain_line(text):
         return text
     tokens = _renderer().parseInline(text)[0].children or []
     out: list[str] = []
@@ -102,7 +120,7 @@ def to_text(text: str) -> str:
         elif token.type in ("softbreak", "hardbreak"):
             out.append(" ")
         else:
-            out.append(token.content)
+            out.append(UNSHOWN.sub(" ", token.content))
     for start, end in bare:
         if start < end and "".join(out[end:])[:1].isalnum():
             out[start] = "<" + out[start]

@@ -450,7 +450,8 @@ class _Leaves:
 
 def _add_summary_line(parser: _FileParser, number: int, draft: _Draft, line: str) -> None:
     """A bullet starts an item: at the top level if it is an unindented ``-``, ``*`` or
-    ``+``, else under the item before it (a numbered one keeps its number). A line that
+    ``+``, or an unindented number after a numbered item; else under the item before it
+    (a numbered one keeps its number). A line that
     is no bullet continues the item before it, unless it is a labelled line of its own
     (``**Encoder**: …``), which goes under it."""
     bullet = BULLET.match(line)
@@ -461,7 +462,9 @@ def _add_summary_line(parser: _FileParser, number: int, draft: _Draft, line: str
     place = int(mark[:-1]) if mark[:1].isdigit() else None
     body = bullet["body"].strip() if bullet else line.strip()
     label, text, children = _section_parts(parser, number, body)
-    if (bullet and not bullet["indent"] and place is None) or not draft.sections:
+    after_numbered = bool(draft.sections) and draft.sections[-1].number is not None
+    top = bullet is not None and not bullet["indent"] and (place is None or after_numbered)
+    if top or not draft.sections:
         draft.sections.append(_Item(label, text, place, list(children)))
     else:
         draft.sections[-1].children.append(Section(label, text, children, place))

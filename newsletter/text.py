@@ -59,7 +59,8 @@ def flowed(text: str, width: int = FLOWED_WIDTH) -> str:
             if not chunk:  # the empty match at the end
                 continue
             word = chunk.rstrip(" ")
-            if current and used + columns(word) > width:
+            # Never a line of its own that reads as the signature separator.
+            if current and used + columns(word) > width and current != SIGNATURE:
                 out.append(current)
                 current, used = "", 0
             current += chunk

@@ -7,6 +7,7 @@ real command; the last tests check the whole sample archive at once.
 from __future__ import annotations
 
 import email
+import itertools
 import re
 from email import policy
 from pathlib import Path
@@ -341,3 +342,61 @@ def test_sample_archive_shows_no_raw_markup(corpus_out: Path) -> None:
     for entry in atom.iter(f"{ATOM}entry"):
         names = [n.text for n in entry.iter(f"{ATOM}name")]
         assert len(names) == len(set(names))
+
+
+# What an attack on the above found
+
+
+def test_entities_cannot_put_control_characters_or_lines_anywhere(tmp_path: Path) -> None:
+    out, _ = build(
+        tmp_path,
+        HEAD.format(date="2024-03-04")
+        + paper(1, "T", "- a&#12;b cr&#13;x nul&#0;y *x* first&#10;-- &#10;From here", "- next"),
+    )
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix != ".eml":
+            text = path.read_text()
+            assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]", text), path
+    lines = unflowed(plain_part(out, "2024-03-04")).splitlines()
+    assert lines.count("-- ") == 1 and lines.index("-- ") > lines.index("   - next")
+
+
+def test_a_url_cut_before_korean_keeps_its_host_or_is_no_link() -> None:
+    assert "<a" not in to_html("https://한국.kr/x 도메인")
+    assert 'href="https://github.com/a/b"' in to_html("https://github.com/a/b(코드) 괄호")
+
+
+def test_huge_lines_are_shown_as_text() -> None:
+    """The renderer's cost grows with the square of a run of URLs; such lines stay text."""
+    line = "(https://a.b/" * 6000
+    assert to_html(line) == line.replace("&", "&amp;") and to_text(line) == line
+    assert "<a" not in to_html("[a](" * 2000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["--", "-- ", "a", " ", "가나다", "x" * 70]), max_size=40))
+def test_wrapping_never_makes_a_signature_line(words: list[str]) -> None:
+    text = "".join(words)
+    assert [line for line in flowed(text).split("\n") if line == "-- "] == (
+        ["-- "] if text == "-- " else []
+    )
+
+
+def test_papers_keep_their_order_across_a_clock_change() -> None:
+    import datetime as dt
+
+    from newsletter.config import Config
+
+    config = Config(timezone="America/New_York", edition_time="03:00")
+    instants = [config.edition(dt.date(2024, 3, 10), n) for n in range(3)]
+    utc = [instant.astimezone(dt.UTC) for instant in instants]
+    assert [b - a for a, b in itertools.pairwise(utc)] == [dt.timedelta(seconds=-1)] * 2
+
+
+def test_numbered_items_at_the_top_are_siblings(tmp_path: Path) -> None:
+    out, _ = build(tmp_path, HEAD.format(date="2024-03-04") + paper(1, "T", "1. a", "2. b", "3. c"))
+    page = day_page(out, "2024-03-04")
+    (numbered,) = page.iter("ol")
+    assert [li.text_content().strip() for li in numbered.iter("li")] == ["a", "b", "c"]
+    text = unflowed(plain_part(out, "2024-03-04"))
+    assert "   1. a\n   2. b\n   3. c\n" in text
