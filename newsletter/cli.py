@@ -17,7 +17,6 @@ from .build import LOCK_WAIT, BuildResult, build
 from .config import EDITION_KINDS, load_config
 from .errors import NewsletterError, shown
 from .parallel import Progress
-from .send import send
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 1
@@ -260,6 +259,8 @@ def send_command(
       1  COMMAND failed: that edition, and the ones after it, go next time
       3  nothing to send
     """
+    from .send import send  # here: a build never needs the email parser it loads
+
     config = load_config(config_file)
     for warning in config.warnings():
         click.echo(f"warning: {warning}", err=True)

@@ -53,11 +53,7 @@ def _http(url: str) -> bool:
 
 def _plain_line(text: str) -> bool:
     """Whether a line is shown without Markdown: it holds none, or is too big to render."""
-    return (
-        MARKUP.search(text) is None
-        or len(text) > MAX_MARKDOWN
-        or text.count("://") > MAX_URLS
-    )
+    return MARKUP.search(text) is None or len(text) > MAX_MARKDOWN or text.count("://") > MAX_URLS
 
 
 @cache

@@ -9,7 +9,6 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .markup import to_html, to_text
 from .model import Paper
 from .text import media_type
 
@@ -92,6 +91,8 @@ class Theme:
     @cached_property
     def environment(self) -> jinja2.Environment:
         import jinja2  # here: a build that renders nothing never loads it
+
+        from .markup import to_html, to_text
 
         env = jinja2.Environment(
             loader=jinja2.FunctionLoader(self._load),

