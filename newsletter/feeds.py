@@ -169,11 +169,15 @@ def _daily_feed(ctx: Context, window: tuple[Day, ...]) -> Rendered:
 def weekly_feed(editions: Editions, config: Config) -> list[Output]:
     """A finished week an entry, for the newest feed_weeks finished weeks."""
     weeks = tuple(reversed(editions.finished_weeks()[-config.feed_weeks :]))
-    return [Output(_paths("weekly"), _weekly_feed, (weeks, editions.days[-1].date))]
+    # The newest day only dates a feed with no week yet: otherwise every new day would
+    # change its key, and a feed of ten weeks would be rendered again for nothing.
+    newest = None if weeks else editions.days[-1].date
+    return [Output(_paths("weekly"), _weekly_feed, (weeks, newest))]
 
 
-def _weekly_feed(ctx: Context, weeks: tuple[Week, ...], newest: dt.date) -> Rendered:
-    return _written(ctx, "weekly", tuple(week_item(ctx, w) for w in weeks), newest), ()
+def _weekly_feed(ctx: Context, weeks: tuple[Week, ...], newest: dt.date | None) -> Rendered:
+    items = tuple(week_item(ctx, w) for w in weeks)
+    return _written(ctx, "weekly", items, newest or weeks[0].last), ()
 
 
 def _written(ctx: Context, name: str, items: tuple[FeedItem, ...], newest: dt.date) -> Files:
